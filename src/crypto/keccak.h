@@ -28,6 +28,10 @@ void cry_keccak_permute(uint64_t a[25]);
 
 void cry_shake128_init(struct cry_keccak *k);
 void cry_shake256_init(struct cry_keccak *k);
+/* SHA3-256 / SHA3-512 incrementally: absorb, then squeeze exactly 32 / 64 bytes
+ * (ML-KEM hashes its inputs in pieces, e.g. J(z || c)). */
+void cry_sha3_256_init(struct cry_keccak *k);
+void cry_sha3_512_init(struct cry_keccak *k);
 /* Absorb more input; only before the first squeeze. */
 void cry_keccak_absorb(struct cry_keccak *k, const void *in, size_t n);
 /* Squeeze n more bytes (pads on the first call); may be called repeatedly. */

@@ -105,7 +105,13 @@ tb__run()
 tb__need_init()
 {
 	[[ -n $TB_PREFIX ]] || tb_die "tb_init has not been called"
-	[[ $BASHPID == "$TB_OWNER" ]] ||
+}
+
+# Creators and counters must run in the main shell: a subshell's changes to
+# the registry would be lost, and what it created would not be cleaned up.
+tb__need_owner()
+{
+	[[ -z $TB_OWNER || $BASHPID == "$TB_OWNER" ]] ||
 		tb_die "must be called from the main shell, not inside \$(...), ( ) or a pipeline"
 }
 
@@ -590,12 +596,6 @@ tb_if()
 }
 
 # ---------------------------------------------------------------- reporting
-
-tb__need_owner()
-{
-	[[ -z $TB_OWNER || $BASHPID == "$TB_OWNER" ]] ||
-		tb_die "must be called from the main shell, not inside \$(...), ( ) or a pipeline"
-}
 
 tb_ok()
 {
