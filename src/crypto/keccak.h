@@ -18,8 +18,8 @@
 
 struct cry_keccak {
 	uint64_t a[25];
-	size_t rate;   /* bytes */
-	size_t pos;    /* absorb or squeeze position within the rate */
+	size_t rate;	/* bytes */
+	size_t pos;	/* absorb or squeeze position within the rate */
 	uint8_t dsbyte; /* 0x06 SHA-3, 0x1f SHAKE */
 	int squeezing;
 };

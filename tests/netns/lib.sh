@@ -18,6 +18,8 @@
 #                                 $TB_DIR; idempotent, also runs on EXIT/INT/TERM/HUP
 #   tb_defer CMD...               run CMD at cleanup (LIFO, before the teardown)
 #   tb_require CMD...             die with the Debian package to install if missing
+#   tb_reap_stale                 remove leftovers of runs killed by SIGKILL
+#                                 (also: bash tests/netns/lib.sh reap)
 # Topology
 #   tb_host NAME                  host namespace: lo up, forwarding off, no DAD/RA
 #   tb_net NAME                   segment (bridge) NAME; NAME <= 9 chars, it is
@@ -31,8 +33,9 @@
 #   tb_nat NAME KIND IN_NET IN_ADDR/LEN OUT_NET OUT_ADDR/LEN
 #                                 NAT box; KIND = fullcone | restricted | symmetric
 #   tb_netem [-b] HOST IFACE SPEC...|off
-#                                 tc netem on HOST's IFACE egress (-b: also the
-#                                 switch side, i.e. traffic towards HOST)
+#                                 netem on HOST's IFACE egress (-b: also the
+#                                 traffic towards HOST); tc netem if the kernel
+#                                 has it, else the userspace emulator linkem.py
 # Running things
 #   tb_exec HOST CMD...           run CMD in HOST (ip netns exec)
 #   tb_bg HOST CMD...             start CMD in the background in HOST; its PID is
@@ -44,7 +47,7 @@
 #   tb_ns HOST                    namespace name (for nsenter, ip -n, daemons)
 #   tb_addr HOST NET [4|6]        address of HOST on NET, without the prefix length
 #   tb_if HOST NET                interface name of HOST on NET (= NET)
-#   $TB_DIR, $TB_PREFIX, $TB_PROBE (path of udp_probe.py)
+#   $TB_DIR (per-run temp dir), $TB_PREFIX, $TB_PROBE (path of udp_probe.py)
 # Reporting (TAP-like)
 #   tb_ok DESC | tb_notok DESC [DIAG...] | tb_check DESC CMD... | tb_note MSG
 #   tb_done                       clean up, print "N passed, M failed", exit 0/1
@@ -55,6 +58,7 @@
 # a subshell's changes to the registry would be lost.  They refuse to run there.
 
 TB_LIBDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck disable=SC2034 # for the tests
 TB_PROBE="$TB_LIBDIR/udp_probe.py"
 TB_PREFIX=""
 TB_DIR=""
@@ -65,6 +69,7 @@ TB_NPASS=0
 TB_NFAIL=0
 TB_TAP_USED=0
 TB_SUMMARY_DONE=0
+TB_CLEANING=0
 TB_PORTN=0
 declare -gA TB_HOST_NS=()	# host -> namespace
 declare -gA TB_NET_BR=()	# net -> bridge (in the switch namespace)
@@ -72,16 +77,24 @@ declare -gA TB_IFACE=()		# "host net" -> interface in the host namespace
 declare -gA TB_PORT=()		# "host net" -> bridge port in the switch namespace
 declare -gA TB_ADDR4=()		# "host net" -> IPv4 address, no length
 declare -gA TB_ADDR6=()		# "host net" -> IPv6 address, no length
-declare -gA TB_NATKIND=()	# nat host -> kind
+declare -gA TB_EMU_PID=()	# "host net" -> linkem.py PID (userspace netem)
+declare -gA TB_EMU_A2B=()	# "host net" -> impairment host -> bridge
+declare -gA TB_EMU_B2A=()	# "host net" -> impairment bridge -> host
+TB_EMU_GEN=0
+TB_NETEM_MODE=""		# kernel | user, decided at the first tb_netem
 declare -ga TB_PIDS=()		# tb_bg processes
 declare -ga TB_DEFERRED=()	# tb_defer commands
 
 # ---------------------------------------------------------------- errors
 
+# The message names the tb_ function the test called and the test's line.
 tb_die()
 {
-	local where="${BASH_SOURCE[2]:-?}:${BASH_LINENO[1]:-?}"
-	echo "tb: error: ${FUNCNAME[1]:-main}: $* (called from $where)" >&2
+	local i=1 n=${#FUNCNAME[@]}
+	while ((i + 1 < n)) && [[ ${BASH_SOURCE[i + 1]} == "${BASH_SOURCE[0]}" ]]; do
+		i=$((i + 1))
+	done
+	echo "tb: error: ${FUNCNAME[i]:-main}: $* (called from ${BASH_SOURCE[i + 1]:-?}:${BASH_LINENO[i]:-?})" >&2
 	exit 1
 }
 
@@ -97,8 +110,7 @@ tb__run()
 	local what=$1 err
 	shift
 	if ! err=$("$@" 2>&1); then
-		echo "tb: error: $what: '$*' failed: ${err:-no message}" >&2
-		exit 1
+		tb_die "$what: '$*' failed: ${err:-no message}"
 	fi
 }
 
@@ -161,20 +173,24 @@ tb__our_namespaces()
 
 tb_init()
 {
-	local try p
-	(($# == 0)) || tb_die "usage: tb_init"
+	local p
 	[[ -z $TB_PREFIX ]] || tb_die "tb_init called twice"
 	((EUID == 0)) || tb_die "the test bed needs root (network namespaces)"
 	tb_require ip tc nft python3 timeout sysctl
 	TB_OWNER=$BASHPID
+	tb_reap_stale
 	trap 'tb__on_exit' EXIT
+	# errtrace: the ERR trap also fires inside functions, so a failure in a
+	# test's helper function is reported at the line that failed.
+	set -o errtrace
+	trap 'tb__on_err "$?" "$LINENO" "$BASH_COMMAND"' ERR
 	trap 'exit 129' HUP
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 	# Claim the prefix: "ip netns add" fails if the name exists, so two runs
 	# that draw the same prefix cannot both get it; leftovers of an aborted
 	# run (any "<prefix>-*") make us draw again.
-	for try in {1..32}; do
+	for _ in {1..32}; do
 		p=$(printf 's%04x' $(((RANDOM << 8 ^ RANDOM ^ $$) & 0xffff)))
 		TB_PREFIX=$p
 		if [[ -z $(tb__our_namespaces) ]] && ip netns add "$p-switch" 2>/dev/null; then
@@ -186,6 +202,8 @@ tb_init()
 	TB_SWITCH="$TB_PREFIX-switch"
 	TB_DIR=$(mktemp -d "${TMPDIR:-/tmp}/scope-tb.$TB_PREFIX.XXXXXX") ||
 		tb_die "mktemp failed"
+	# Who owns the prefix, for tb_reap_stale after a SIGKILL.
+	tb__proc_id "$BASHPID" >"$TB_DIR/owner"
 	# The switch only bridges: no IPv6 (no link-local chatter), no forwarding.
 	tb__sysctl "$TB_SWITCH" net.ipv6.conf.all.disable_ipv6=1 \
 		net.ipv6.conf.default.disable_ipv6=1 net.ipv4.ip_forward=0
@@ -193,9 +211,50 @@ tb_init()
 	tb_note "test bed prefix $TB_PREFIX, files in $TB_DIR"
 }
 
+# "PID STARTTIME": a PID alone may be reused once its process is gone.
+tb__proc_id()
+{
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	stat=${stat##*) }	# the command name may contain blanks
+	echo "$1 $(cut -d' ' -f20 <<<"$stat")"
+}
+
+# Remove what runs killed by SIGKILL (whose traps never ran) left behind.
+# Only prefixes with an owner file whose process is gone are touched: a
+# namespace the test bed cannot attribute to a dead run of its own is left
+# alone.  Also: bash tests/netns/lib.sh reap
+tb_reap_stale()
+{
+	local line ns p owner pid
+	local -a dirs nss
+	while read -r ns _; do
+		[[ $ns =~ ^(s[0-9a-f]{4})-switch$ ]] || continue
+		p=${BASH_REMATCH[1]}
+		[[ $p != "$TB_PREFIX" ]] || continue
+		dirs=("${TMPDIR:-/tmp}/scope-tb.$p."*)
+		[[ -f ${dirs[0]}/owner ]] || continue
+		owner=$(<"${dirs[0]}/owner")
+		[[ $(tb__proc_id "${owner%% *}") != "$owner" ]] || continue
+		mapfile -t nss < <(ip netns list | awk -v p="$p-" 'index($1, p) == 1 { print $1 }')
+		for line in "${nss[@]}"; do
+			for pid in $(ip netns pids "$line" 2>/dev/null); do
+				kill -KILL "$pid" 2>/dev/null || true
+			done
+		done
+		for line in "${nss[@]}"; do
+			ip netns del "$line" 2>/dev/null || true
+		done
+		rm -rf -- "${dirs[@]}"
+		tb_note "reaped the leftovers of dead run $p (${#nss[@]} namespaces)"
+	done < <(ip netns list 2>/dev/null)
+	return 0
+}
+
 tb_defer()
 {
 	tb__need_init
+	tb__need_owner
 	(($# > 0)) || tb_die "usage: tb_defer CMD..."
 	TB_DEFERRED+=("$(printf '%q ' "$@")")
 }
@@ -213,7 +272,7 @@ tb__stop_pids()
 {
 	local pid left i
 	(($# > 0)) || return 0
-	kill -TERM "$@" 2>/dev/null
+	kill -TERM "$@" 2>/dev/null || true
 	for i in {1..20}; do
 		left=0
 		for pid in "$@"; do
@@ -222,7 +281,7 @@ tb__stop_pids()
 		((left)) || return 0
 		sleep 0.1
 	done
-	kill -KILL "$@" 2>/dev/null
+	kill -KILL "$@" 2>/dev/null || true
 	return 0
 }
 
@@ -235,6 +294,7 @@ tb_cleanup()
 	# A subshell ( ) has the variables but owns nothing.
 	[[ $BASHPID == "$TB_OWNER" ]] || return 0
 	trap '' INT TERM HUP
+	TB_CLEANING=1	# failures below are expected (gone processes), not news
 	for ((i = ${#TB_DEFERRED[@]} - 1; i >= 0; i--)); do
 		eval "${TB_DEFERRED[i]}" || tb_note "cleanup: '${TB_DEFERRED[i]}' failed"
 	done
@@ -263,18 +323,34 @@ tb_cleanup()
 	done
 	[[ -n $TB_DIR && -d $TB_DIR ]] && rm -rf -- "$TB_DIR"
 	TB_PREFIX="" TB_DIR="" TB_SWITCH=""
-	TB_HOST_NS=() TB_NET_BR=() TB_IFACE=() TB_PORT=() TB_ADDR4=() TB_ADDR6=() TB_NATKIND=()
+	TB_HOST_NS=() TB_NET_BR=() TB_IFACE=() TB_PORT=() TB_ADDR4=() TB_ADDR6=()
+	TB_EMU_PID=() TB_EMU_A2B=() TB_EMU_B2A=() TB_NETEM_MODE=""
 	trap 'exit 129' HUP
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
+	TB_CLEANING=0
 	return 0
+}
+
+# Under set -e this names the command that is about to end the script, at
+# the innermost line outside lib.sh (a failure inside a tb_ function is
+# reported at the test's call).
+tb__on_err()
+{
+	local i line=$2
+	[[ $BASHPID == "$TB_OWNER" && $TB_CLEANING == 0 ]] || return 0
+	for ((i = 1; i < ${#BASH_SOURCE[@]}; i++)); do
+		[[ ${BASH_SOURCE[i]} == "${BASH_SOURCE[0]}" ]] || break
+		line=${BASH_LINENO[i]}
+	done
+	tb_note "command failed with status $1 at ${BASH_SOURCE[i]:-?}:$line: $3"
 }
 
 tb__on_exit()
 {
 	local rc=$?
 	[[ $BASHPID == "$TB_OWNER" ]] || return 0
-	if ((TB_TAP_USED && !TB_SUMMARY_DONE && rc != 0)); then
+	if ((!TB_SUMMARY_DONE && rc != 0)); then
 		tb_notok "test script aborted with status $rc"
 	fi
 	tb_cleanup
@@ -289,11 +365,9 @@ tb__on_exit()
 
 tb__sysctl()
 {
-	local ns=$1 kv
+	local ns=$1
 	shift
-	for kv in "$@"; do
-		tb__run "sysctl in $ns" ip netns exec "$ns" sysctl -qw "$kv"
-	done
+	tb__run "sysctl in $ns" ip netns exec "$ns" sysctl -qw "$@"
 }
 
 tb_host()
@@ -304,6 +378,7 @@ tb_host()
 	tb__valid_name host "$name" 32
 	[[ $name != switch ]] || tb_die "'switch' is reserved"
 	[[ -z ${TB_HOST_NS[$name]:-} ]] || tb_die "host '$name' already exists"
+	tb__need_owner
 	ns="$TB_PREFIX-$name"
 	tb__run "tb_host $name" ip netns add "$ns"
 	TB_HOST_NS[$name]=$ns
@@ -331,10 +406,11 @@ tb_net()
 	tb__valid_name net "$name" 9
 	[[ $name != lo ]] || tb_die "'lo' is reserved"
 	[[ -z ${TB_NET_BR[$name]:-} ]] || tb_die "net '$name' already exists"
+	tb__need_owner
 	br="$TB_PREFIX-$name"
-	tb__run "tb_net $name" ip -n "$TB_SWITCH" link add "$br" type bridge \
+	tb__run "tb_net $name" ip -n "$TB_SWITCH" link add name "$br" type bridge \
 		stp_state 0 forward_delay 0
-	tb__run "tb_net $name" ip -n "$TB_SWITCH" link set "$br" up
+	tb__run "tb_net $name" ip -n "$TB_SWITCH" link set dev "$br" up
 	TB_NET_BR[$name]=$br
 }
 
@@ -351,15 +427,16 @@ tb_attach()
 		tb_die "bad IPv4 address '$a4' (want A.B.C.D/LEN or -)"
 	[[ -z $a6 || $a6 =~ ^[0-9a-fA-F:]+/[0-9]+$ ]] ||
 		tb_die "bad IPv6 address '$a6' (want X:Y::Z/LEN)"
+	tb__need_owner
 	ns=${TB_HOST_NS[$host]}
 	TB_PORTN=$((TB_PORTN + 1))
 	port="${TB_PREFIX}p$TB_PORTN"
 	# Both ends are born in their namespaces: nothing touches the root one.
-	tb__run "tb_attach $host $net" ip -n "$ns" link add "$net" type veth \
+	tb__run "tb_attach $host $net" ip -n "$ns" link add name "$net" type veth \
 		peer name "$port" netns "$TB_SWITCH"
 	TB_IFACE[$key]=$net
 	TB_PORT[$key]=$port
-	tb__run "tb_attach $host $net" ip -n "$TB_SWITCH" link set "$port" \
+	tb__run "tb_attach $host $net" ip -n "$TB_SWITCH" link set dev "$port" \
 		master "${TB_NET_BR[$net]}" up
 	if [[ $a4 != - ]]; then
 		tb__run "tb_attach $host $net" ip -n "$ns" addr add "$a4" dev "$net"
@@ -369,13 +446,15 @@ tb_attach()
 		tb__run "tb_attach $host $net" ip -n "$ns" -6 addr add "$a6" dev "$net" nodad
 		TB_ADDR6[$key]=${a6%/*}
 	fi
-	tb__run "tb_attach $host $net" ip -n "$ns" link set "$net" up
+	tb__run "tb_attach $host $net" ip -n "$ns" link set dev "$net" up
 }
 
 tb_route()
 {
 	local host=${1:-} dest=${2:-} gw=${4:-} fam=-4
-	(($# >= 4)) && [[ $3 == via ]] || tb_die "usage: tb_route HOST DEST|default via GW [ARGS...]"
+	if (($# < 4)) || [[ $3 != via ]]; then
+		tb_die "usage: tb_route HOST DEST|default via GW [ARGS...]"
+	fi
 	tb__need_init
 	tb__need_host "$host"
 	[[ $gw == *:* ]] && fam=-6
@@ -458,13 +537,33 @@ tb_nat()
 	file="$TB_DIR/nat-$name.nft"
 	tb__nat_ruleset "$kind" "$in" "$out" "${outa%/*}" >"$file"
 	tb__run "tb_nat $name ($kind)" ip netns exec "${TB_HOST_NS[$name]}" nft -f "$file"
-	TB_NATKIND[$name]=$kind
+}
+
+# tc netem is a kernel option (CONFIG_NET_SCH_NETEM); some kernels, this
+# project's test machines among them, lack it.  Decide once per run:
+# TB_NETEM=kernel|user forces a mode, auto (default) probes the kernel.
+tb__netem_mode()
+{
+	[[ -z $TB_NETEM_MODE ]] || return 0
+	case ${TB_NETEM:-auto} in
+	kernel | user) TB_NETEM_MODE=$TB_NETEM ;;
+	auto)
+		if ip netns exec "$TB_SWITCH" tc qdisc add dev lo root netem delay 1ms 2>/dev/null; then
+			ip netns exec "$TB_SWITCH" tc qdisc del dev lo root 2>/dev/null || true
+			TB_NETEM_MODE=kernel
+		else
+			TB_NETEM_MODE=user
+			tb_note "no sch_netem in this kernel: tb_netem uses the userspace link emulator"
+		fi
+		;;
+	*) tb_die "TB_NETEM must be auto, kernel or user, not '$TB_NETEM'" ;;
+	esac
 }
 
 tb_netem()
 {
-	local both=0 host iface ns key
-	local -a spec
+	local both=0 host iface spec
+	local -a words
 	if [[ ${1:-} == -b ]]; then
 		both=1
 		shift
@@ -474,26 +573,132 @@ tb_netem()
 	shift 2
 	tb__need_init
 	tb__need_host "$host"
-	ns=${TB_HOST_NS[$host]}
-	read -r -a spec <<<"$*"
-	((${#spec[@]} > 0)) || tb_die "empty netem spec"
-	if [[ ${spec[0]} == off ]]; then
-		ip -n "$ns" link show "$iface" >/dev/null 2>&1 ||
-			tb_die "host '$host' has no interface '$iface'"
+	read -r -a words <<<"$*"
+	spec=${words[*]}	# a list of words, blanks normalised
+	[[ -n $spec ]] || tb_die "empty netem spec"
+	ip -n "${TB_HOST_NS[$host]}" link show dev "$iface" >/dev/null 2>&1 ||
+		tb_die "host '$host' has no interface '$iface'"
+	((!both)) || [[ -n ${TB_PORT[$host $iface]:-} ]] ||
+		tb_die "-b needs IFACE to be a net that '$host' is attached to"
+	tb__netem_mode
+	if [[ $TB_NETEM_MODE == kernel ]]; then
+		tb__netem_kernel "$both" "$host" "$iface" "$spec"
+	else
+		tb__netem_user "$both" "$host" "$iface" "$spec"
+	fi
+}
+
+# netem on HOST's IFACE (its egress) and, with -b, on the bridge port (the
+# egress towards HOST).
+tb__netem_kernel()
+{
+	local both=$1 host=$2 iface=$3 spec=$4 ns=${TB_HOST_NS[$2]} port
+	local -a words
+	read -r -a words <<<"$spec"
+	if [[ $spec == off ]]; then
 		ip netns exec "$ns" tc qdisc del dev "$iface" root 2>/dev/null || true
 	else
 		tb__run "tb_netem $host $iface" ip netns exec "$ns" tc qdisc replace \
-			dev "$iface" root netem "${spec[@]}"
+			dev "$iface" root netem "${words[@]}"
 	fi
 	((both)) || return 0
-	key="$host $iface"
-	[[ -n ${TB_PORT[$key]:-} ]] || tb_die "-b needs IFACE to be a net '$host' is attached to"
-	if [[ ${spec[0]} == off ]]; then
-		ip netns exec "$TB_SWITCH" tc qdisc del dev "${TB_PORT[$key]}" root 2>/dev/null || true
+	port=${TB_PORT[$host $iface]}
+	if [[ $spec == off ]]; then
+		ip netns exec "$TB_SWITCH" tc qdisc del dev "$port" root 2>/dev/null || true
 	else
 		tb__run "tb_netem $host $iface (switch side)" ip netns exec "$TB_SWITCH" \
-			tc qdisc replace dev "${TB_PORT[$key]}" root netem "${spec[@]}"
+			tc qdisc replace dev "$port" root netem "${words[@]}"
 	fi
+}
+
+# The userspace emulator is spliced into the link inside the switch:
+#
+#   HOST:IFACE ==veth== port --linkem.py-- f ==veth== e --- bridge
+#
+# "port" leaves the bridge while linkem.py forwards between it and "f".  The
+# first line of the spec file is the HOST -> bridge impairment (the host's
+# egress, as with tc), the second bridge -> HOST (-b).
+tb__netem_user()
+{
+	local both=$1 host=$2 iface=$3 spec=$4 key="$2 $3" why
+	[[ -n ${TB_PORT[$key]:-} ]] ||
+		tb_die "no sch_netem in this kernel, and the userspace emulator only shapes links made by tb_attach: '$host' has no link '$iface'"
+	if [[ $spec == off ]]; then
+		spec=""
+	else
+		# shellcheck disable=SC2086 # the spec is a list of words
+		why=$(python3 "$TB_LIBDIR/linkem.py" check $spec 2>&1) ||
+			tb_die "tb_netem $host $iface: netem spec '$spec' rejected: $why"
+	fi
+	tb__need_owner
+	TB_EMU_A2B[$key]=$spec
+	((!both)) || TB_EMU_B2A[$key]=$spec
+	if [[ -z ${TB_EMU_A2B[$key]} && -z ${TB_EMU_B2A[$key]:-} ]]; then
+		[[ -z ${TB_EMU_PID[$key]:-} ]] || tb__emu_remove "$key"
+	elif [[ -z ${TB_EMU_PID[$key]:-} ]]; then
+		tb__emu_insert "$key"
+	else
+		tb__emu_update "$key"
+	fi
+}
+
+tb__emu_names()
+{
+	local n=${TB_PORT[$1]#"${TB_PREFIX}p"}
+	EMU_E="${TB_PREFIX}e$n" EMU_F="${TB_PREFIX}f$n"
+	EMU_FILE="$TB_DIR/linkem$n.spec" EMU_LOG="$TB_DIR/linkem$n.log"
+}
+
+tb__emu_write()
+{
+	TB_EMU_GEN=$((TB_EMU_GEN + 1))
+	printf '%s\n%s\n%s\n' "${TB_EMU_A2B[$1]:-}" "${TB_EMU_B2A[$1]:-}" "$TB_EMU_GEN" \
+		>"$EMU_FILE.tmp"
+	mv -f "$EMU_FILE.tmp" "$EMU_FILE"
+}
+
+tb__emu_insert()
+{
+	local key=$1 port=${TB_PORT[$1]} br=${TB_NET_BR[${1#* }]} pid
+	local EMU_E EMU_F EMU_FILE EMU_LOG
+	tb__emu_names "$key"
+	tb__run "tb_netem $key" ip -n "$TB_SWITCH" link add name "$EMU_F" type veth peer name "$EMU_E"
+	tb__run "tb_netem $key" ip -n "$TB_SWITCH" link set dev "$EMU_E" master "$br" up
+	tb__run "tb_netem $key" ip -n "$TB_SWITCH" link set dev "$EMU_F" up
+	tb__emu_write "$key"
+	tb__bg_ns "$TB_SWITCH" python3 "$TB_LIBDIR/linkem.py" run --a "$port" --b "$EMU_F" \
+		--spec "$EMU_FILE" --paused >"$EMU_LOG" 2>&1
+	pid=$TB_LAST_PID
+	TB_EMU_PID[$key]=$pid
+	tb_wait_for 5 grep -qx ready "$EMU_LOG" ||
+		tb_die "tb_netem $key: the link emulator did not start: $(cat "$EMU_LOG")"
+	# Out of the bridge first, then forward: a few frames may be lost in
+	# between, none duplicated.
+	tb__run "tb_netem $key" ip -n "$TB_SWITCH" link set dev "$port" nomaster
+	kill -USR1 "$pid" 2>/dev/null ||
+		tb_die "tb_netem $key: the link emulator died: $(cat "$EMU_LOG")"
+}
+
+tb__emu_update()
+{
+	local key=$1 EMU_E EMU_F EMU_FILE EMU_LOG
+	tb__emu_names "$key"
+	tb__emu_write "$key"
+	kill -HUP "${TB_EMU_PID[$key]}" 2>/dev/null ||
+		tb_die "tb_netem $key: the link emulator died: $(cat "$EMU_LOG")"
+	tb_wait_for 5 grep -qx "spec $TB_EMU_GEN" "$EMU_LOG" ||
+		tb_die "tb_netem $key: the link emulator did not take the new spec: $(cat "$EMU_LOG")"
+}
+
+tb__emu_remove()
+{
+	local key=$1 EMU_E EMU_F EMU_FILE EMU_LOG
+	tb__emu_names "$key"
+	tb_kill "${TB_EMU_PID[$key]}"
+	unset "TB_EMU_PID[$key]" "TB_EMU_A2B[$key]" "TB_EMU_B2A[$key]"
+	tb__run "tb_netem $key" ip -n "$TB_SWITCH" link set dev "${TB_PORT[$key]}" \
+		master "${TB_NET_BR[${key#* }]}"
+	tb__run "tb_netem $key" ip -n "$TB_SWITCH" link del dev "$EMU_F"
 }
 
 # ---------------------------------------------------------------- running
@@ -512,10 +717,18 @@ tb_bg()
 	local host=${1:-}
 	(($# >= 2)) || tb_die "usage: tb_bg HOST CMD..."
 	tb__need_init
+	tb__need_owner
 	tb__need_host "$host"
 	shift
+	tb__bg_ns "${TB_HOST_NS[$host]}" "$@"
+}
+
+tb__bg_ns()
+{
+	local ns=$1
+	shift
 	# "ip netns exec" execs CMD, so $! is CMD's own PID.
-	ip netns exec "${TB_HOST_NS[$host]}" "$@" &
+	ip netns exec "$ns" "$@" &
 	TB_LAST_PID=$!
 	TB_PIDS+=("$TB_LAST_PID")
 }
@@ -533,6 +746,7 @@ tb_kill()
 {
 	(($# == 1)) || tb_die "usage: tb_kill PID"
 	tb__need_init
+	tb__need_owner
 	tb__tracked "$1" || tb_die "PID $1 was not started by tb_bg"
 	tb__stop_pids "$1"
 	wait "$1" 2>/dev/null || true
@@ -543,6 +757,7 @@ tb_wait_pid()
 	local pid=${1:-} secs=${2:-} i n rc=0
 	(($# == 2)) || tb_die "usage: tb_wait_pid PID SECS"
 	tb__need_init
+	tb__need_owner
 	tb__tracked "$pid" || tb_die "PID $pid was not started by tb_bg"
 	n=$(awk -v s="$secs" 'BEGIN { printf "%d", s * 20 }')
 	for ((i = 0; i < n; i++)); do
@@ -641,3 +856,15 @@ tb_done()
 	((TB_NFAIL == 0)) && exit 0
 	exit 1
 }
+
+# Run as a program: "bash tests/netns/lib.sh reap".
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+	set -euo pipefail
+	case ${1:-} in
+	reap) tb_reap_stale ;;
+	*)
+		echo "usage: bash ${BASH_SOURCE[0]} reap    (or source it from a test)" >&2
+		exit 1
+		;;
+	esac
+fi

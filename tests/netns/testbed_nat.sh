@@ -2,31 +2,36 @@
 # tests/netns/testbed_nat.sh — the test bed proves itself: each NAT kind maps
 # and filters as documented in docs/testbed.md, and netem delays.
 #
-#   in-fc 10.1.0.2       in-rc 10.2.0.2       in-sy 10.3.0.2    inside hosts,
-#      |                    |                    |              UDP from :40000
-#   [lan-fc]             [lan-rc]             [lan-sy]          10.x.0.0/24
+#   in-fc 10.1.0.2       in-rc 10.2.0.2       in-sy 10.3.0.2     inside hosts,
+#      |                    |                    |               UDP from :40000
+#   [lan-fc]             [lan-rc]             [lan-sy]           10.x.0.0/24
 #      |                    |                    |
 #   nat-fc 10.1.0.1      nat-rc 10.2.0.1      nat-sy 10.3.0.1
-#   fullcone             restricted           symmetric
+#   (fullcone)           (restricted)         (symmetric)
 #   203.0.113.1          203.0.113.2          203.0.113.3
 #      |                    |                    |
-#   [inet 203.0.113.0/24, 2001:db8:0:1::/64 ]----+----------------------+
-#      |                                                                |
-#   out1 203.0.113.101, 2001:db8:0:1::101         out2 203.0.113.102, 2001:db8:0:1::102
-#   reflector :3478, stray sender :3479           reflector :3478, stray sender :3479
+#   [inet]---------------------------------------+-------------------------+
+#   203.0.113.0/24, 2001:db8:0:1::/64            |                         |
+#                                  out1 203.0.113.101              out2 203.0.113.102
+#                                  2001:db8:0:1::101               2001:db8:0:1::102
+#                                  reflector :3478, strays :3479   (the same)
 #
 # [name] is a segment: a bridge in the run's switch namespace.  Every box is a
 # network namespace "<prefix>-<name>"; nothing is created in the root one.
 #
-# Per kind: the inside host sends from ONE port to both reflectors, which
-# answer with the source they saw.  Then out1:3479 and out2:3479 (endpoints
+# Per kind: out2:3478 first sends an early datagram to the NAT's port 40000
+# (a hole punch that arrives before the inside host sent anything).  Then the
+# inside host sends from ONE port, 40000, to both reflectors, which answer with
+# the source they saw.  Then out1:3479 and out2:3479 (endpoints
 # the inside host never contacted) send to the mapping out1 saw, and last
 # out1:3478 sends a marker through it: everything sent before the marker has
 # had its chance to arrive once the marker is in.
 #   mapping:   fullcone, restricted -> same external port; symmetric -> different
 #   filtering: fullcone lets the strays in; restricted and symmetric drop them
+# Also: IPv6 on a segment; netem on in-fc's link (100 ms delay -> ping RTT
+# >= 100 ms, 100 % loss -> no ping, off -> ping again).
 # Negative cases: the dropped strays, pinging an inside address from outside,
-# two library calls that must refuse bad input.
+# 100 % loss, two library calls that must refuse bad input.
 #
 # Run as root: bash tests/netns/testbed_nat.sh
 set -euo pipefail
@@ -68,17 +73,13 @@ OUT2=$(tb_addr out2 inet)
 
 # ---------------------------------------------------------------- helpers
 
-probe()
-{
-	python3 "$TB_PROBE" "$@"
-}
-
 # mapped_seen FILE TO: the source the reflector at TO saw.
 mapped_seen()
 {
 	awk -v to="$2" '$1 == "mapped" && $2 == to { print $3; exit }' "$1"
 }
 
+# shellcheck disable=SC2317 # got and not run through tb_check
 # got FILE FROM PAYLOAD: did the client report that datagram?
 got()
 {
@@ -114,6 +115,11 @@ check_kind()
 	mkdir -p "$dir"
 	inaddr=$(tb_addr "$in" "lan-$s")
 
+	# An early inbound datagram to the port the inside host is about to use,
+	# as when a peer's hole punch arrives first.  The NAT must not let it
+	# change the mapping the inside host then gets.
+	tb_exec out2 python3 "$TB_PROBE" send --bind "$OUT2:$PORT_REFLECT" \
+		--to "$ext:$PORT_IN" --data early-punch
 	start_reflector out1 "$OUT1" "$dir/reflect1"
 	r1=$REFLECTOR_PID
 	start_reflector out2 "$OUT2" "$dir/reflect2"
@@ -149,9 +155,9 @@ check_kind()
 		fi
 	else
 		if [[ -n $seen1 && $seen1 == "$seen2" ]]; then
-			tb_ok "$kind: the same external port for both destinations (endpoint-independent mapping)"
+			tb_ok "$kind: the same external port for both destinations, despite an early inbound datagram (endpoint-independent mapping)"
 		else
-			tb_notok "$kind: the same external port for both destinations (endpoint-independent mapping)" \
+			tb_notok "$kind: the same external port for both destinations, despite an early inbound datagram (endpoint-independent mapping)" \
 				"saw '$seen1' and '$seen2'"
 		fi
 	fi
@@ -190,6 +196,7 @@ check_kind()
 		not tb_exec out1 ping -n -c 1 -w 1 "$inaddr"
 }
 
+# shellcheck disable=SC2317
 not()
 {
 	! "$@"
@@ -214,19 +221,23 @@ tb_check "IPv6 works on a segment (out1 -> out2)" \
 
 NAT_IN=$(tb_addr nat-fc lan-fc)
 read -r min max < <(ping_rtt in-fc "$NAT_IN" || echo "- -")
-if [[ $max != - ]] && awk -v m="$max" 'BEGIN { exit !(m < 100) }'; then
+if [[ $max =~ ^[0-9.]+$ ]] && awk -v m="$max" 'BEGIN { exit !(m < 100) }'; then
 	tb_ok "netem: RTT in-fc -> nat-fc is below 100 ms without netem (${max} ms)"
 else
 	tb_notok "netem: RTT in-fc -> nat-fc is below 100 ms without netem" "max '$max'"
 fi
 tb_netem in-fc lan-fc delay 100ms
 read -r min max < <(ping_rtt in-fc "$NAT_IN" || echo "- -")
-if [[ $min != - ]] && awk -v m="$min" 'BEGIN { exit !(m >= 100) }'; then
+if [[ $min =~ ^[0-9.]+$ ]] && awk -v m="$min" 'BEGIN { exit !(m >= 100) }'; then
 	tb_ok "netem: RTT in-fc -> nat-fc is at least 100 ms with 'delay 100ms' (min ${min} ms)"
 else
 	tb_notok "netem: RTT in-fc -> nat-fc is at least 100 ms with 'delay 100ms'" "min '$min'"
 fi
+tb_netem in-fc lan-fc loss 100%
+tb_check "netem: 'loss 100%' cuts in-fc off from nat-fc" \
+	not tb_exec in-fc ping -n -c 1 -w 1 "$NAT_IN"
 tb_netem in-fc lan-fc off
+tb_check "netem: 'off' restores the link" tb_exec in-fc ping -n -c 1 -w 2 "$NAT_IN"
 
 # The library must refuse nonsense with a message, not half-build it.
 if err=$( (tb_attach out1 nosuchnet 192.0.2.1/24) 2>&1); then

@@ -64,7 +64,7 @@ static struct t_state t_cur;
 		}                                                                      \
 	} while (0)
 
-SC_UNUSED static void t_skip(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) SC_UNUSED static void t_skip(const char *fmt, ...)
 {
 	va_list ap;
 
