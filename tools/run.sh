@@ -108,7 +108,7 @@ run_lint() {
 run_fuzz() {
 	local secs=${SCOPE_FUZZ_SECONDS:-30} t corpus
 	for t in build-fuzz/tests/fuzz/fuzz-*; do
-		[ -x "$t" ] || continue
+		[ -f "$t" ] && [ -x "$t" ] || continue
 		corpus=$(mktemp -d)
 		log "fuzz $(basename "$t") for ${secs}s"
 		if "$t" -max_total_time="$secs" -print_final_stats=0 "$corpus" \

@@ -62,7 +62,8 @@ void sc_b64_encode(char *out, const uint8_t *in, size_t n)
 	size_t i, o = 0;
 
 	for (i = 0; i + 3 <= n; i += 3) {
-		unsigned int w = (unsigned int)in[i] << 16 | (unsigned int)in[i + 1] << 8 | in[i + 2];
+		unsigned int w =
+			(unsigned int)in[i] << 16 | (unsigned int)in[i + 1] << 8 | in[i + 2];
 
 		out[o++] = b64_char((w >> 18) & 63);
 		out[o++] = b64_char((w >> 12) & 63);

@@ -22,7 +22,7 @@ struct sc_env {
 	void *ctx;
 };
 
-#define SC_NSEC_PER_SEC 1000000000ull
+#define SC_NSEC_PER_SEC	 1000000000ull
 #define SC_NSEC_PER_MSEC 1000000ull
 
 #endif

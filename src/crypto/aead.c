@@ -22,7 +22,8 @@ struct cry_aead *cry_aead_new(void)
 		return NULL;
 	a->ctx = EVP_CIPHER_CTX_new();
 	/* Bind the cipher once; later calls only change key, nonce and direction. */
-	if (!a->ctx || EVP_CipherInit_ex(a->ctx, EVP_chacha20_poly1305(), NULL, NULL, NULL, 1) != 1) {
+	if (!a->ctx ||
+	    EVP_CipherInit_ex(a->ctx, EVP_chacha20_poly1305(), NULL, NULL, NULL, 1) != 1) {
 		cry_aead_free(a);
 		return NULL;
 	}
@@ -140,16 +141,16 @@ static inline void store32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)(v >> 24);
 }
 
-#define QR(a, b, c, d)                   \
-	do {                             \
-		a += b;                  \
-		d = rol32(d ^ a, 16);    \
-		c += d;                  \
-		b = rol32(b ^ c, 12);    \
-		a += b;                  \
-		d = rol32(d ^ a, 8);     \
-		c += d;                  \
-		b = rol32(b ^ c, 7);     \
+#define QR(a, b, c, d)                \
+	do {                          \
+		a += b;               \
+		d = rol32(d ^ a, 16); \
+		c += d;               \
+		b = rol32(b ^ c, 12); \
+		a += b;               \
+		d = rol32(d ^ a, 8);  \
+		c += d;               \
+		b = rol32(b ^ c, 7);  \
 	} while (0)
 
 /*

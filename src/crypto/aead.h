@@ -15,8 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CRY_AEAD_KEY 32
-#define CRY_AEAD_TAG 16
+#define CRY_AEAD_KEY	32
+#define CRY_AEAD_TAG	16
 #define CRY_XAEAD_NONCE 24
 
 struct cry_aead;

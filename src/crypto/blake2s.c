@@ -38,16 +38,16 @@ static inline uint32_t load32(const uint8_t *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-#define G(a, b, c, d, x, y)                       \
-	do {                                      \
-		a = a + b + (x);                  \
-		d = ror32(d ^ a, 16);             \
-		c = c + d;                        \
-		b = ror32(b ^ c, 12);             \
-		a = a + b + (y);                  \
-		d = ror32(d ^ a, 8);              \
-		c = c + d;                        \
-		b = ror32(b ^ c, 7);              \
+#define G(a, b, c, d, x, y)           \
+	do {                          \
+		a = a + b + (x);      \
+		d = ror32(d ^ a, 16); \
+		c = c + d;            \
+		b = ror32(b ^ c, 12); \
+		a = a + b + (y);      \
+		d = ror32(d ^ a, 8);  \
+		c = c + d;            \
+		b = ror32(b ^ c, 7);  \
 	} while (0)
 
 /* RFC 7693 function F; last is 1 for the final block. */
@@ -177,8 +177,7 @@ int cry_blake2s(uint8_t *out, size_t outlen, const uint8_t *key, size_t keylen, 
 	return 0;
 }
 
-void cry_hmac_blake2s(uint8_t out[32], const uint8_t *key, size_t keylen, const void *in,
-		      size_t n)
+void cry_hmac_blake2s(uint8_t out[32], const uint8_t *key, size_t keylen, const void *in, size_t n)
 {
 	uint8_t k[CRY_BLAKE2S_BLOCK] = { 0 }, inner[CRY_BLAKE2S_OUT];
 	struct cry_blake2s s;

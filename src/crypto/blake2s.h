@@ -14,8 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CRY_BLAKE2S_BLOCK 64
-#define CRY_BLAKE2S_OUT 32
+#define CRY_BLAKE2S_BLOCK  64
+#define CRY_BLAKE2S_OUT	   32
 #define CRY_BLAKE2S_KEYMAX 32
 
 struct cry_blake2s {
@@ -38,8 +38,7 @@ int cry_blake2s(uint8_t *out, size_t outlen, const uint8_t *key, size_t keylen, 
 		size_t n);
 
 /* HMAC-BLAKE2s (RFC 2104 with the 64-byte block): out[32]. keylen <= 64. */
-void cry_hmac_blake2s(uint8_t out[32], const uint8_t *key, size_t keylen, const void *in,
-		      size_t n);
+void cry_hmac_blake2s(uint8_t out[32], const uint8_t *key, size_t keylen, const void *in, size_t n);
 
 /*
  * WireGuard's KDF_n (the paper, section 5.4): HKDF with HMAC-BLAKE2s.

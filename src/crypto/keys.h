@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#define CRY_KEY_LEN 32
+#define CRY_KEY_LEN	32
 #define CRY_KEY_B64_LEN 44
 
 /* out[45]: 44 chars + NUL. */

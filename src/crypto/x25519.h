@@ -8,10 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CRY_X25519_KEY 32
+#define CRY_X25519_KEY	 32
 #define CRY_ED25519_SEED 32
-#define CRY_ED25519_PUB 32
-#define CRY_ED25519_SIG 64
+#define CRY_ED25519_PUB	 32
+#define CRY_ED25519_SIG	 64
 
 /* Clamp a private key in place, as wg(8) does when it generates one. */
 void cry_x25519_clamp(uint8_t priv[32]);

@@ -26,7 +26,10 @@ struct t_case {
 	void (*fn)(void);
 };
 
-#define T(fn) { #fn, fn }
+#define T(fn)           \
+	{               \
+#fn, fn \
+	}
 
 struct t_state {
 	unsigned int failed_checks;
@@ -36,32 +39,31 @@ struct t_state {
 
 static struct t_state t_cur;
 
-#define CHECK(cond)                                                                   \
-	do {                                                                          \
-		if (!(cond)) {                                                        \
-			fprintf(stderr, "# %s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, \
-				#cond);                                               \
-			t_cur.failed_checks++;                                        \
-		}                                                                     \
+#define CHECK(cond)                                                                                \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "# %s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
+			t_cur.failed_checks++;                                                     \
+		}                                                                                  \
 	} while (0)
 
-#define CHECK_EQ(a, b)                                                                 \
-	do {                                                                           \
-		long long _a = (long long)(a), _b = (long long)(b);                    \
-		if (_a != _b) {                                                        \
+#define CHECK_EQ(a, b)                                                                      \
+	do {                                                                                \
+		long long _a = (long long)(a), _b = (long long)(b);                         \
+		if (_a != _b) {                                                             \
 			fprintf(stderr, "# %s:%d: CHECK_EQ(%s, %s) failed: %lld != %lld\n", \
-				__FILE__, __LINE__, #a, #b, _a, _b);                   \
-			t_cur.failed_checks++;                                         \
-		}                                                                      \
+				__FILE__, __LINE__, #a, #b, _a, _b);                        \
+			t_cur.failed_checks++;                                              \
+		}                                                                           \
 	} while (0)
 
-#define CHECK_MEM(a, b, n)                                                             \
-	do {                                                                           \
-		if (memcmp((a), (b), (n)) != 0) {                                      \
-			fprintf(stderr, "# %s:%d: CHECK_MEM(%s, %s) failed\n", __FILE__, \
-				__LINE__, #a, #b);                                     \
-			t_cur.failed_checks++;                                         \
-		}                                                                      \
+#define CHECK_MEM(a, b, n)                                                                         \
+	do {                                                                                       \
+		if (memcmp((a), (b), (n)) != 0) {                                                  \
+			fprintf(stderr, "# %s:%d: CHECK_MEM(%s, %s) failed\n", __FILE__, __LINE__, \
+				#a, #b);                                                           \
+			t_cur.failed_checks++;                                                     \
+		}                                                                                  \
 	} while (0)
 
 __attribute__((format(printf, 1, 2))) SC_UNUSED static void t_skip(const char *fmt, ...)

@@ -10,8 +10,12 @@ static void test_b64_rfc4648(void)
 	static const struct {
 		const char *in, *out;
 	} v[] = {
-		{ "", "" },	    { "f", "Zg==" },	     { "fo", "Zm8=" },
-		{ "foo", "Zm9v" }, { "foob", "Zm9vYg==" }, { "fooba", "Zm9vYmE=" },
+		{ "", "" },
+		{ "f", "Zg==" },
+		{ "fo", "Zm8=" },
+		{ "foo", "Zm9v" },
+		{ "foob", "Zm9vYg==" },
+		{ "fooba", "Zm9vYmE=" },
 		{ "foobar", "Zm9vYmFy" },
 	};
 	char out[32];
@@ -50,12 +54,12 @@ static void test_b64_rejects(void)
 {
 	uint8_t out[4] = { 0xaa, 0xaa, 0xaa, 0xaa };
 	static const char *bad2[] = {
-		"Zm8",   /* short */
+		"Zm8",	 /* short */
 		"Zm8==", /* long */
-		"Zm9=",  /* non-canonical: trailing bits set under the padding */
-		"Z!8=",  /* bad character */
-		"Zm8A",  /* padding missing */
-		"Z=8=",  /* padding in the middle */
+		"Zm9=",	 /* non-canonical: trailing bits set under the padding */
+		"Z!8=",	 /* bad character */
+		"Zm8A",	 /* padding missing */
+		"Z=8=",	 /* padding in the middle */
 	};
 	size_t i;
 

@@ -172,7 +172,7 @@ static void test_wireguard_constants(void)
 }
 
 static void ossl_blake2smac(uint8_t *out, size_t outlen, const uint8_t *key, size_t keylen,
-			   const uint8_t *in, size_t n)
+			    const uint8_t *in, size_t n)
 {
 	EVP_MAC *mac = EVP_MAC_fetch(NULL, "BLAKE2SMAC", NULL);
 	EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(mac);
@@ -274,12 +274,9 @@ static void test_wg_kdf(void)
 }
 
 static const struct t_case cases[] = {
-	T(test_kat_txt),
-	T(test_kat_json),
-	T(test_rfc7693_selftest),
-	T(test_wireguard_constants),
-	T(test_against_openssl),
-	T(test_bad_lengths),
+	T(test_kat_txt),	  T(test_kat_json),
+	T(test_rfc7693_selftest), T(test_wireguard_constants),
+	T(test_against_openssl),  T(test_bad_lengths),
 	T(test_wg_kdf),
 };
 

@@ -46,12 +46,11 @@ static void test_chacha20poly1305_rfc8439(void)
 	const uint8_t *key = H("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f");
 	const uint8_t *nonce = H("070000004041424344454647");
 	const uint8_t *aad = H("50515253c0c1c2c3c4c5c6c7");
-	const uint8_t *want = H(
-		"d31a8d34648e60db7b86afbc53ef7ec2a4aded51296e08fea9e2b5a736ee62d6"
-		"3dbea45e8ca9671282fafb69da92728b1a71de0a9e060b2905d6a5b67ecd3b36"
-		"92ddbd7f2d778b8c9803aee328091b58fab324e4fad675945585808b4831d7bc"
-		"3ff4def08e4b7a9de576d26586cec64b6116"
-		"1ae10b594f09e26a7e902ecbd0600691");
+	const uint8_t *want = H("d31a8d34648e60db7b86afbc53ef7ec2a4aded51296e08fea9e2b5a736ee62d6"
+				"3dbea45e8ca9671282fafb69da92728b1a71de0a9e060b2905d6a5b67ecd3b36"
+				"92ddbd7f2d778b8c9803aee328091b58fab324e4fad675945585808b4831d7bc"
+				"3ff4def08e4b7a9de576d26586cec64b6116"
+				"1ae10b594f09e26a7e902ecbd0600691");
 	size_t n = strlen(sunscreen);
 	struct cry_aead *a = cry_aead_new();
 	uint8_t out[200], back[200];
@@ -117,12 +116,11 @@ static void test_xchacha20poly1305(void)
 	const uint8_t *key = H("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f");
 	const uint8_t *nonce = H("404142434445464748494a4b4c4d4e4f5051525354555657");
 	const uint8_t *aad = H("50515253c0c1c2c3c4c5c6c7");
-	const uint8_t *want = H(
-		"bd6d179d3e83d43b9576579493c0e939572a1700252bfaccbed2902c21396cbb"
-		"731c7f1b0b4aa6440bf3a82f4eda7e39ae64c6708c54c216cb96b72e1213b452"
-		"2f8c9ba40db5d945b11b69b982c1bb9e3f3fac2bc369488f76b2383565d3fff9"
-		"21f9664c97637da9768812f615c68b13b52e"
-		"c0875924c1c7987947deafd8780acf49");
+	const uint8_t *want = H("bd6d179d3e83d43b9576579493c0e939572a1700252bfaccbed2902c21396cbb"
+				"731c7f1b0b4aa6440bf3a82f4eda7e39ae64c6708c54c216cb96b72e1213b452"
+				"2f8c9ba40db5d945b11b69b982c1bb9e3f3fac2bc369488f76b2383565d3fff9"
+				"21f9664c97637da9768812f615c68b13b52e"
+				"c0875924c1c7987947deafd8780acf49");
 	size_t n = strlen(sunscreen);
 	struct cry_aead *a = cry_aead_new();
 	uint8_t out[200], back[200];
