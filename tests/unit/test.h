@@ -15,6 +15,7 @@
 #define SCOPE_TEST_H
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,6 +149,46 @@ SC_UNUSED static unsigned char *t_unhex(const char *hex, size_t *len)
 	}
 	if (len)
 		*len = n / 2;
+	return out;
+}
+
+/* Deterministic test data (splitmix64): reproducible failures, no rand(). */
+SC_UNUSED static uint64_t t_rng64(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+SC_UNUSED static void t_rng_fill(uint64_t *state, uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		p[i] = (uint8_t)t_rng64(state);
+}
+
+/* Hex value of "key": "..." in [obj, end) (end may be NULL) of a vector
+ * JSON file, decoded into a fresh buffer (caller frees), or NULL. */
+SC_UNUSED static uint8_t *t_json_hex(const char *obj, const char *end, const char *key, size_t *len)
+{
+	char pat[32], *hex;
+	const char *p, *q;
+	uint8_t *out;
+
+	snprintf(pat, sizeof(pat), "\"%s\": \"", key);
+	p = strstr(obj, pat);
+	if (!p || (end && p >= end))
+		return NULL;
+	p += strlen(pat);
+	q = strchr(p, '"');
+	if (!q)
+		return NULL;
+	hex = strndup(p, (size_t)(q - p));
+	out = hex ? t_unhex(hex, len) : NULL;
+	free(hex);
 	return out;
 }
 

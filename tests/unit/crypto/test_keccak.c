@@ -15,23 +15,6 @@
 /* Deterministic test data (splitmix64): reproducible failures, no rand(). */
 static uint64_t rng_state = 0x5c09e5eedULL;
 
-static uint64_t rng64(void)
-{
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static void rng_fill(uint8_t *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		p[i] = (uint8_t)rng64();
-}
-
 /* OpenSSL one-shot digest or XOF of in[0..n) into out[0..outlen). */
 static int ossl_digest(const EVP_MD *md, uint8_t *out, size_t outlen, const uint8_t *in, size_t n)
 {
@@ -132,13 +115,13 @@ static void incremental(enum kind kind, uint8_t *out, size_t outlen, const uint8
 
 	kinit(&k, kind);
 	while (off < n) {
-		piece = (size_t)(rng64() % 211); /* SC_MIN evaluates twice */
+		piece = (size_t)(t_rng64(&rng_state) % 211); /* SC_MIN evaluates twice */
 		piece = SC_MIN(piece, n - off);
 		cry_keccak_absorb(&k, in + off, piece);
 		off += piece;
 	}
 	for (off = 0; off < outlen; off += piece) {
-		piece = (size_t)(rng64() % 337) | 1;
+		piece = (size_t)(t_rng64(&rng_state) % 337) | 1;
 		piece = SC_MIN(piece, outlen - off);
 		cry_keccak_squeeze(&k, out + off, piece);
 	}
@@ -150,7 +133,7 @@ static void check_kind(enum kind kind, size_t n, size_t outlen)
 {
 	static uint8_t in[1200], want[1100], got[1100];
 
-	rng_fill(in, n);
+	t_rng_fill(&rng_state, in, n);
 	CHECK(ossl_digest(kmd(kind), want, outlen, in, n));
 	koneshot(kind, got, outlen, in, n);
 	CHECK_MEM(got, want, outlen);
@@ -178,7 +161,7 @@ static void test_vs_openssl_random(void)
 	int i;
 
 	for (i = 0; i < 400; i++) {
-		size_t n = rng64() % 1200, outlen = 1 + rng64() % 1100;
+		size_t n = t_rng64(&rng_state) % 1200, outlen = 1 + t_rng64(&rng_state) % 1100;
 
 		check_kind(K_SHA3_256, n, 32);
 		check_kind(K_SHA3_512, n, 64);
@@ -231,13 +214,13 @@ static void test_hkdf(void)
 
 	for (i = 0; i < SC_ARRAY_SIZE(outlens); i++) {
 		for (j = 0; j < 6; j++) {
-			size_t ikmlen = j == 0 ? 0 : rng64() % sizeof(ikm);
-			size_t saltlen = j == 1 ? 0 : rng64() % sizeof(salt);
-			size_t infolen = j == 2 ? 0 : rng64() % sizeof(info);
+			size_t ikmlen = j == 0 ? 0 : t_rng64(&rng_state) % sizeof(ikm);
+			size_t saltlen = j == 1 ? 0 : t_rng64(&rng_state) % sizeof(salt);
+			size_t infolen = j == 2 ? 0 : t_rng64(&rng_state) % sizeof(info);
 
-			rng_fill(ikm, sizeof(ikm));
-			rng_fill(salt, sizeof(salt));
-			rng_fill(info, sizeof(info));
+			t_rng_fill(&rng_state, ikm, sizeof(ikm));
+			t_rng_fill(&rng_state, salt, sizeof(salt));
+			t_rng_fill(&rng_state, info, sizeof(info));
 			hkdf_manual(want, outlens[i], ikm, ikmlen, salt, saltlen, info, infolen);
 			CHECK_EQ(cry_hkdf_sha3_256(got, outlens[i], j == 0 ? NULL : ikm, ikmlen,
 						   salt, saltlen, info, infolen),

@@ -22,23 +22,6 @@ static const enum cry_mlkem_param all_params[] = { CRY_MLKEM512, CRY_MLKEM768, C
 /* splitmix64: reproducible test data without rand(). */
 static uint64_t rng_state = 0x6d6c6b656dULL;
 
-static uint64_t rng64(void)
-{
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static void rng_fill(uint8_t *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		p[i] = (uint8_t)rng64();
-}
-
 static int param_of(const char *name, enum cry_mlkem_param *p)
 {
 	if (strncmp(name, "ML-KEM-512", 10) == 0)
@@ -134,8 +117,8 @@ static void test_ntt_schoolbook(void)
 		int32_t want[N] = { 0 }, acc[N];
 
 		for (i = 0; i < N; i++) {
-			a.c[i] = (int16_t)((int)(rng64() % (2 * Q - 1)) - (Q - 1));
-			b.c[i] = (int16_t)((int)(rng64() % (2 * Q - 1)) - (Q - 1));
+			a.c[i] = (int16_t)((int)(t_rng64(&rng_state) % (2 * Q - 1)) - (Q - 1));
+			b.c[i] = (int16_t)((int)(t_rng64(&rng_state) % (2 * Q - 1)) - (Q - 1));
 		}
 		for (i = 0; i < N; i++)
 			for (j = 0; j < N; j++) {
@@ -177,28 +160,6 @@ static void test_sizes(void)
 }
 
 /* ---- Minimal readers for the vector files -------------------------------- */
-
-/* Hex value of "key": "..." inside [obj, end) of an ACVP file, decoded into
- * a fresh buffer (caller frees), or NULL. */
-static uint8_t *json_hex(const char *obj, const char *end, const char *key, size_t *len)
-{
-	char pat[32], *hex;
-	const char *p, *q;
-	uint8_t *out;
-
-	snprintf(pat, sizeof(pat), "\"%s\": \"", key);
-	p = strstr(obj, pat);
-	if (!p || (end && p >= end))
-		return NULL;
-	p += strlen(pat);
-	q = strchr(p, '"');
-	if (!q)
-		return NULL;
-	hex = strndup(p, (size_t)(q - p));
-	out = hex ? t_unhex(hex, len) : NULL;
-	free(hex);
-	return out;
-}
 
 /* The test object with this tcId in an ACVP file, and where it ends. */
 static const char *json_test(const char *buf, unsigned int tc, const char **end)
@@ -310,8 +271,8 @@ static void acvp_keygen_one(enum cry_mlkem_param p, const char *t, const char *t
 			    const char *rend)
 {
 	size_t dl = 0, zl = 0, ekl = 0, dkl = 0;
-	uint8_t *d = json_hex(t, tend, "d", &dl), *z = json_hex(t, tend, "z", &zl);
-	uint8_t *ek = json_hex(r, rend, "ek", &ekl), *dk = json_hex(r, rend, "dk", &dkl);
+	uint8_t *d = t_json_hex(t, tend, "d", &dl), *z = t_json_hex(t, tend, "z", &zl);
+	uint8_t *ek = t_json_hex(r, rend, "ek", &ekl), *dk = t_json_hex(r, rend, "dk", &dkl);
 	uint8_t gek[CRY_MLKEM_EK_MAX], gdk[CRY_MLKEM_DK_MAX];
 
 	CHECK(d && z && ek && dk && dl == 32 && zl == 32);
@@ -346,8 +307,8 @@ static void acvp_encaps_one(enum cry_mlkem_param p, const char *t, const char *t
 			    const char *rend)
 {
 	size_t ekl = 0, ml = 0, cl = 0, kl = 0;
-	uint8_t *ek = json_hex(t, tend, "ek", &ekl), *m = json_hex(t, tend, "m", &ml);
-	uint8_t *c = json_hex(r, rend, "c", &cl), *k = json_hex(r, rend, "k", &kl);
+	uint8_t *ek = t_json_hex(t, tend, "ek", &ekl), *m = t_json_hex(t, tend, "m", &ml);
+	uint8_t *c = t_json_hex(r, rend, "c", &cl), *k = t_json_hex(r, rend, "k", &kl);
 	uint8_t gc[CRY_MLKEM_CT_MAX], gk[32];
 
 	CHECK(ek && m && c && k && ml == 32 && kl == 32 && cl == cry_mlkem_ct_len(p));
@@ -366,8 +327,8 @@ static void acvp_decaps_one(enum cry_mlkem_param p, const char *t, const char *t
 			    const char *rend)
 {
 	size_t dkl = 0, cl = 0, kl = 0;
-	uint8_t *dk = json_hex(t, tend, "dk", &dkl), *c = json_hex(t, tend, "c", &cl);
-	uint8_t *k = json_hex(r, rend, "k", &kl);
+	uint8_t *dk = t_json_hex(t, tend, "dk", &dkl), *c = t_json_hex(t, tend, "c", &cl);
+	uint8_t *k = t_json_hex(r, rend, "k", &kl);
 	uint8_t gk[32];
 
 	CHECK(dk && c && k && kl == 32);
@@ -396,7 +357,7 @@ static void acvp_dkcheck_one(enum cry_mlkem_param p, const char *t, const char *
 			     const char *rend)
 {
 	size_t dkl = 0;
-	uint8_t *dk = json_hex(t, tend, "dk", &dkl);
+	uint8_t *dk = t_json_hex(t, tend, "dk", &dkl);
 	int want = acvp_passed(r, rend);
 
 	CHECK(dk && want >= 0);
@@ -411,7 +372,7 @@ static void acvp_ekcheck_one(enum cry_mlkem_param p, const char *t, const char *
 			     const char *rend)
 {
 	size_t ekl = 0;
-	uint8_t *ek = json_hex(t, tend, "ek", &ekl);
+	uint8_t *ek = t_json_hex(t, tend, "ek", &ekl);
 	uint8_t c[CRY_MLKEM_CT_MAX], k[32];
 	int want = acvp_passed(r, rend);
 
@@ -744,8 +705,8 @@ static void test_derand_deterministic(void)
 	uint8_t ek2[CRY_MLKEM_EK_MAX], dk2[CRY_MLKEM_DK_MAX];
 	size_t rho768 = 1152, rho1024 = 1536;
 
-	rng_fill(d, 32);
-	rng_fill(z, 32);
+	t_rng_fill(&rng_state, d, 32);
+	t_rng_fill(&rng_state, z, 32);
 	CHECK_EQ(cry_mlkem_keygen_derand(CRY_MLKEM768, ek1, dk1, d, z), 0);
 	CHECK_EQ(cry_mlkem_keygen_derand(CRY_MLKEM768, ek2, dk2, d, z), 0);
 	CHECK_MEM(ek1, ek2, CRY_MLKEM768_EK);
@@ -820,14 +781,14 @@ static void test_modulus_check(void)
 	uint8_t d[32], z[32];
 	size_t i;
 
-	rng_fill(d, 32);
-	rng_fill(z, 32);
+	t_rng_fill(&rng_state, d, 32);
+	t_rng_fill(&rng_state, z, 32);
 	for (i = 0; i < 3; i++) {
 		enum cry_mlkem_param p = all_params[i];
 		size_t ekl = cry_mlkem_ek_len(p), ncoef = (ekl - 32) * 2 / 3, idx;
 
 		CHECK_EQ(cry_mlkem_keygen_derand(p, ek, dk, d, z), 0);
-		for (idx = 0; idx < ncoef; idx += 1 + rng64() % 97) {
+		for (idx = 0; idx < ncoef; idx += 1 + t_rng64(&rng_state) % 97) {
 			uint8_t save[3];
 
 			memcpy(save, ek + 3 * (idx / 2), 3);
@@ -860,8 +821,8 @@ static void test_implicit_rejection(void)
 
 		CHECK_EQ(cry_mlkem_keygen(p, ek, dk), 0);
 		CHECK_EQ(cry_mlkem_encaps(p, c, k, ek, ekl), 0);
-		for (pos = 0; pos < cl; pos += 1 + rng64() % 301) {
-			uint8_t bit = (uint8_t)(1u << (rng64() % 8));
+		for (pos = 0; pos < cl; pos += 1 + t_rng64(&rng_state) % 301) {
+			uint8_t bit = (uint8_t)(1u << (t_rng64(&rng_state) % 8));
 
 			c[pos] ^= bit;
 			CHECK_EQ(cry_mlkem_decaps(p, k2, dk, dkl, c, cl), 0);

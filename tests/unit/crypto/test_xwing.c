@@ -12,33 +12,13 @@
 #include "crypto/xwing.h"
 #include "test.h"
 
-/* Hex value of "key": "..." in [obj, end), decoded (caller frees), or NULL. */
-static uint8_t *json_hex(const char *obj, const char *end, const char *key, size_t *len)
-{
-	char pat[32], *hex;
-	const char *p, *q;
-	uint8_t *out;
-
-	snprintf(pat, sizeof(pat), "\"%s\": \"", key);
-	p = strstr(obj, pat);
-	if (!p || p >= end)
-		return NULL;
-	p += strlen(pat);
-	q = strchr(p, '"');
-	if (!q || q >= end)
-		return NULL;
-	hex = strndup(p, (size_t)(q - p));
-	out = hex ? t_unhex(hex, len) : NULL;
-	free(hex);
-	return out;
-}
-
 static void check_vector(const char *obj, const char *end)
 {
 	size_t l[5] = { 0 };
-	uint8_t *sk = json_hex(obj, end, "sk", &l[0]), *pk = json_hex(obj, end, "pk", &l[1]);
-	uint8_t *eseed = json_hex(obj, end, "eseed", &l[2]), *ct = json_hex(obj, end, "ct", &l[3]);
-	uint8_t *ss = json_hex(obj, end, "ss", &l[4]);
+	uint8_t *sk = t_json_hex(obj, end, "sk", &l[0]), *pk = t_json_hex(obj, end, "pk", &l[1]);
+	uint8_t *eseed = t_json_hex(obj, end, "eseed", &l[2]),
+		*ct = t_json_hex(obj, end, "ct", &l[3]);
+	uint8_t *ss = t_json_hex(obj, end, "ss", &l[4]);
 	uint8_t gpk[CRY_XWING_PK], gct[CRY_XWING_CT], gss[CRY_XWING_SS];
 
 	CHECK(sk && pk && eseed && ct && ss);
