@@ -228,3 +228,53 @@ int io_endpoint_to_sockaddr(const struct io_endpoint *ep, int sock_family, union
 	*len = sizeof(sa->in6);
 	return 0;
 }
+
+int io_endpoint_to_wg(const struct io_endpoint *ep, struct wg_endpoint *out)
+{
+	struct wg_endpoint w = { 0 };
+
+	w.addr.sa.sa_family = AF_UNSPEC;
+	if (ep->family == AF_INET) {
+		w.addr.in4.sin_family = AF_INET;
+		w.addr.in4.sin_port = htons(ep->port);
+		w.addr.in4.sin_addr = ep->addr.v4;
+		w.src.v4 = ep->src.v4;
+	} else if (ep->family == AF_INET6) {
+		w.addr.in6.sin6_family = AF_INET6;
+		w.addr.in6.sin6_port = htons(ep->port);
+		w.addr.in6.sin6_addr = ep->addr.v6;
+		w.addr.in6.sin6_scope_id = ep->scope_id;
+		w.src.v6 = ep->src.v6;
+	} else if (ep->family != AF_UNSPEC) {
+		return -EAFNOSUPPORT;
+	}
+	w.src_ifindex = (int)ep->src_ifindex;
+	*out = w;
+	return 0;
+}
+
+int io_endpoint_from_wg(const struct wg_endpoint *ep, struct io_endpoint *out)
+{
+	struct io_endpoint e = { 0 };
+	int r = 0;
+
+	e.family = AF_UNSPEC;
+	if (ep->addr.sa.sa_family == AF_INET)
+		r = io_endpoint_from_sockaddr(&ep->addr.sa, sizeof(ep->addr.in4), &e);
+	else if (ep->addr.sa.sa_family == AF_INET6)
+		r = io_endpoint_from_sockaddr(&ep->addr.sa, sizeof(ep->addr.in6), &e);
+	else if (ep->addr.sa.sa_family != AF_UNSPEC)
+		r = -EAFNOSUPPORT;
+	if (r)
+		return r;
+	/* A v4-mapped wg endpoint came back as AF_INET: its source, if any,
+	 * was stored as IPv6 and is dropped rather than misread. */
+	if (e.family == AF_INET && ep->addr.sa.sa_family == AF_INET)
+		e.src.v4 = ep->src.v4;
+	else if (e.family == AF_INET6)
+		e.src.v6 = ep->src.v6;
+	if (e.family != AF_UNSPEC)
+		e.src_ifindex = ep->src_ifindex > 0 ? (uint32_t)ep->src_ifindex : 0;
+	*out = e;
+	return 0;
+}

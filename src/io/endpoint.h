@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 
 #include "io/limits.h"
+#include "wg/wg.h"
 
 union io_addr {
 	struct in_addr v4;
@@ -74,5 +75,12 @@ int io_endpoint_from_sockaddr(const struct sockaddr *sa, socklen_t salen, struct
  * or an IPv6 endpoint on an IPv4-only socket). */
 int io_endpoint_to_sockaddr(const struct io_endpoint *ep, int sock_family, union io_sockaddr *sa,
 			    socklen_t *len);
+
+/* The protocol core keeps endpoints as a struct wg_endpoint (sockaddr plus
+ * local source); these convert both ways, keeping the local side. An unset
+ * endpoint converts to an unset one (AF_UNSPEC); other families are
+ * -EAFNOSUPPORT. *out only on success. */
+int io_endpoint_to_wg(const struct io_endpoint *ep, struct wg_endpoint *out);
+int io_endpoint_from_wg(const struct wg_endpoint *ep, struct io_endpoint *out);
 
 #endif

@@ -223,8 +223,47 @@ static void test_sockaddr(void)
 	CHECK_EQ(io_endpoint_to_sockaddr(&ep2, AF_INET6, &sa, &len), -EAFNOSUPPORT);
 }
 
+/* io_endpoint <-> wg_endpoint keeps address, port, zone and local source. */
+static void test_wg_convert(void)
+{
+	static const char *const forms[] = { "192.0.2.7:51820", "[2001:db8::9]:443",
+					     "[fe80::1%4]:7" };
+	struct io_endpoint a, b;
+	struct wg_endpoint w;
+	char buf[IO_ENDPOINT_STRLEN];
+
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		CHECK_EQ(io_endpoint_parse(forms[i], &a), 0);
+		if (a.family == AF_INET)
+			inet_pton(AF_INET, "198.51.100.1", &a.src.v4);
+		else
+			inet_pton(AF_INET6, "2001:db8::1", &a.src.v6);
+		a.src_ifindex = 3;
+		CHECK_EQ(io_endpoint_to_wg(&a, &w), 0);
+		CHECK_EQ(w.addr.sa.sa_family, a.family);
+		CHECK_EQ(io_endpoint_from_wg(&w, &b), 0);
+		CHECK(io_endpoint_equal_src(&a, &b));
+		CHECK_EQ(b.src_ifindex, 3u);
+		CHECK_EQ(io_endpoint_format(&b, buf, sizeof(buf)), 0);
+		CHECK(strcmp(buf, forms[i]) == 0);
+	}
+	/* Unset stays unset; an unknown family is refused and writes nothing. */
+	memset(&a, 0, sizeof(a));
+	a.family = AF_UNSPEC;
+	CHECK_EQ(io_endpoint_to_wg(&a, &w), 0);
+	CHECK_EQ(w.addr.sa.sa_family, AF_UNSPEC);
+	a.family = AF_UNIX;
+	CHECK_EQ(io_endpoint_to_wg(&a, &w), -EAFNOSUPPORT);
+	CHECK_EQ(w.addr.sa.sa_family, AF_UNSPEC);
+	w.addr.sa.sa_family = AF_UNIX;
+	b.family = AF_INET;
+	CHECK_EQ(io_endpoint_from_wg(&w, &b), -EAFNOSUPPORT);
+	CHECK_EQ(b.family, AF_INET);
+}
+
 static const struct t_case cases[] = {
-	T(test_parse_good), T(test_parse_bad), T(test_format), T(test_equal), T(test_sockaddr),
+	T(test_parse_good), T(test_parse_bad), T(test_format),
+	T(test_equal),	    T(test_sockaddr),  T(test_wg_convert),
 };
 
 int main(void)

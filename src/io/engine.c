@@ -1,0 +1,473 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "io/engine.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io/env.h"
+#include "io/limits.h"
+#include "io/tun.h"
+
+#define B IO_UDP_BATCH_MAX
+/* Room for any UDP payload or TUN packet, so nothing is truncated. */
+#define SLOT_CAP (IO_PKT_MAX + 1)
+#define TUN_SLOT (WG_HEADROOM + SLOT_CAP + WG_TAILROOM)
+/* Batches handled per readable event before the loop looks at other fds. */
+#define BATCHES_PER_EVENT 16
+
+struct engine {
+	struct loop *loop;
+	struct tun *tun;
+	struct udp *udp;
+	struct demux *demux;
+	struct wg_dev *dev;
+	struct wg_sink sink;
+	struct sc_env env;
+	engine_down_fn down;
+	engine_event_fn event;
+	void *ctx;
+	int ifindex;
+	bool tun_dead;
+	uint64_t armed; /* deadline given to the loop; 0 none */
+	uint64_t now;	/* io_now_ns() of the current batch */
+
+	/* Handshake messages seen in back-to-back full batches: the core's
+	 * under-load signal (see engine_rx). */
+	unsigned int hs_backlog;
+
+	struct udp_msg rx[B];
+	uint8_t *rxbuf;
+	uint8_t *tunbuf;
+
+	/* One sendmmsg batch: entries point into rx/tun buffers (in-place
+	 * packets) or into copy[] (scratch bytes of the core). */
+	struct udp_msg tx[B];
+	unsigned int ntx;
+	uint8_t *copy;
+
+	uint64_t tun_rx_packets, tun_rx_bytes;
+	uint64_t tun_tx_packets, tun_tx_bytes, tun_tx_dropped;
+	uint64_t udp_tx_dropped;
+};
+
+static void tun_failed(struct engine *e, int err)
+{
+	if (e->tun_dead)
+		return;
+	e->tun_dead = true;
+	loop_del_fd(e->loop, tun_fd(e->tun));
+	if (e->down)
+		e->down(e->ctx, err);
+}
+
+/* Send the queued batch. A full socket buffer stalls for up to
+ * ENGINE_TX_WAIT_MS; what still does not fit is dropped. */
+static void tx_flush(struct engine *e)
+{
+	unsigned int off = 0, done;
+	int r;
+
+	while (off < e->ntx) {
+		r = udp_send(e->udp, e->tx + off, e->ntx - off, &done);
+		if (r == 0 || (r == -EAGAIN && done)) {
+			off += done;
+			continue;
+		}
+		if (r == -EAGAIN) {
+			struct pollfd p = { .fd = udp_fd(e->udp), .events = POLLOUT };
+
+			if (poll(&p, 1, ENGINE_TX_WAIT_MS) > 0)
+				continue;
+		}
+		e->udp_tx_dropped += e->ntx - off;
+		break;
+	}
+	e->ntx = 0;
+}
+
+static void sink_send_udp(void *ctx, struct wg_peer *peer, const struct wg_endpoint *ep,
+			  const uint8_t *pkt, size_t len, unsigned int flags)
+{
+	struct engine *e = ctx;
+	struct udp_msg *m;
+
+	(void)peer;
+	if (len > SLOT_CAP)
+		return;
+	if (e->ntx == B)
+		tx_flush(e);
+	m = &e->tx[e->ntx];
+	if (io_endpoint_from_wg(ep, &m->ep) || m->ep.family == AF_UNSPEC)
+		return;
+	if (flags & WG_OUT_SCRATCH) {
+		uint8_t *slot = e->copy + (size_t)e->ntx * SLOT_CAP;
+
+		memcpy(slot, pkt, len);
+		m->buf = slot;
+	} else {
+		/* In place in a buffer of the current batch, which is not
+		 * reused before the batch's tx_flush(). */
+		m->buf = (uint8_t *)pkt;
+	}
+	m->len = len;
+	e->ntx++;
+}
+
+static void sink_deliver_tun(void *ctx, struct wg_peer *peer, const uint8_t *pkt, size_t len,
+			     unsigned int flags)
+{
+	struct engine *e = ctx;
+	int r;
+
+	(void)peer;
+	(void)flags;
+	if (e->tun_dead)
+		return;
+	r = tun_write(e->tun, pkt, len);
+	if (r == 0) {
+		e->tun_tx_packets++;
+		e->tun_tx_bytes += len;
+	} else if (r == -EAGAIN || r == -ENOBUFS || r == -EINVAL || r == -EIO) {
+		/* Queue full, or the kernel refused this one packet. */
+		e->tun_tx_dropped++;
+	} else {
+		tun_failed(e, r);
+	}
+}
+
+static void sink_event(void *ctx, struct wg_peer *peer, enum wg_event ev)
+{
+	struct engine *e = ctx;
+
+	if (e->event)
+		e->event(e->ctx, peer, ev);
+}
+
+/* Give the loop the core's next deadline, if it changed. */
+static void rearm(struct engine *e)
+{
+	uint64_t d = wg_dev_next_deadline(e->dev);
+
+	if (d == UINT64_MAX)
+		d = 0;
+	else if (d == 0)
+		d = 1; /* due now; 0 would mean "disarm" to the loop */
+	if (d != e->armed && loop_set_deadline(e->loop, d) == 0)
+		e->armed = d;
+}
+
+static void on_timer(void *ctx, uint64_t now)
+{
+	struct engine *e = ctx;
+
+	e->armed = 0;
+	e->now = now;
+	wg_dev_tick(e->dev, now, &e->sink);
+	tx_flush(e);
+	rearm(e);
+}
+
+/* WireGuard datagrams from the demultiplexer. */
+static void wg_input(void *ctx, uint8_t *p, size_t n, const struct io_endpoint *from)
+{
+	struct engine *e = ctx;
+	struct wg_endpoint src;
+	/* p is a SLOT_CAP receive slot: the rest of it is tailroom, which
+	 * relaying uses to re-pad the packet for the next peer in place. */
+	struct wg_buf b = { .data = p, .len = n, .headroom = 0, .tailroom = SLOT_CAP - n };
+
+	if (io_endpoint_to_wg(from, &src))
+		return;
+	wg_dev_recv_udp(e->dev, e->now, &b, &src, &e->sink);
+}
+
+static bool is_handshake(const struct udp_msg *m)
+{
+	return m->len > 0 && (m->buf[0] == 1 || m->buf[0] == 2) && m->len != DEMUX_WG_DATA_MIN_LEN;
+}
+
+/* One recvmmsg batch through the demultiplexer. Returns how many datagrams
+ * the kernel gave, or -errno. */
+static int rx_batch(struct engine *e)
+{
+	unsigned int got = 0, hs = 0;
+	int r;
+
+	for (unsigned int i = 0; i < B; i++) {
+		e->rx[i].buf = e->rxbuf + (size_t)i * SLOT_CAP;
+		e->rx[i].cap = SLOT_CAP;
+	}
+	r = udp_recv(e->udp, e->rx, B, &got);
+	if (r)
+		return r;
+	e->now = io_now_ns();
+	for (unsigned int i = 0; i < got; i++)
+		hs += is_handshake(&e->rx[i]);
+	/* A full batch means the socket held more: count its handshakes as
+	 * waiting. The core demands cookies past UNDER_LOAD_BACKLOG. */
+	e->hs_backlog = got == B ? e->hs_backlog + hs : hs;
+	wg_dev_set_handshake_backlog(e->dev, e->hs_backlog);
+	for (unsigned int i = 0; i < got; i++)
+		demux_input(e->demux, e->rx[i].buf, e->rx[i].len, &e->rx[i].ep);
+	tx_flush(e);
+	return (int)got;
+}
+
+static void on_udp(void *ctx, int fd, uint32_t events)
+{
+	struct engine *e = ctx;
+
+	(void)fd;
+	(void)events;
+	for (int i = 0; i < BATCHES_PER_EVENT; i++) {
+		int r = rx_batch(e);
+
+		/* 0 (all of a batch dropped) means: read again. */
+		if (r < 0 || (r > 0 && r < B))
+			break;
+	}
+	e->hs_backlog = 0;
+	rearm(e);
+}
+
+/* Up to one batch of TUN packets, encrypted in place, one sendmmsg. */
+static int tun_batch(struct engine *e)
+{
+	unsigned int n = 0;
+	int r = 0;
+
+	e->now = io_now_ns();
+	for (; n < B; n++) {
+		uint8_t *slot = e->tunbuf + (size_t)n * TUN_SLOT;
+		struct wg_buf b = { .data = slot + WG_HEADROOM, .headroom = WG_HEADROOM };
+		size_t len;
+
+		r = tun_read(e->tun, b.data, SLOT_CAP, &len);
+		if (r)
+			break;
+		b.len = len;
+		b.tailroom = SLOT_CAP - len + WG_TAILROOM;
+		e->tun_rx_packets++;
+		e->tun_rx_bytes += len;
+		wg_dev_send_tun(e->dev, e->now, &b, &e->sink);
+	}
+	tx_flush(e);
+	if (r && r != -EAGAIN)
+		tun_failed(e, r);
+	return (int)n;
+}
+
+static void on_tun(void *ctx, int fd, uint32_t events)
+{
+	struct engine *e = ctx;
+
+	(void)fd;
+	if (events & (EPOLLERR | EPOLLHUP)) {
+		tun_failed(e, -EIO);
+		return;
+	}
+	for (int i = 0; i < BATCHES_PER_EVENT && !e->tun_dead; i++)
+		if (tun_batch(e) < B)
+			break;
+	rearm(e);
+}
+
+static int env_setup(struct engine *e)
+{
+	io_env_init(&e->env);
+	e->dev = wg_dev_new(&e->env);
+	if (!e->dev)
+		return -ENOMEM;
+	e->sink = (struct wg_sink){ .send_udp = sink_send_udp,
+				    .deliver_tun = sink_deliver_tun,
+				    .event = sink_event,
+				    .ctx = e };
+	return 0;
+}
+
+static int buffers_alloc(struct engine *e)
+{
+	e->rxbuf = malloc((size_t)B * SLOT_CAP);
+	e->tunbuf = malloc((size_t)B * TUN_SLOT);
+	e->copy = malloc((size_t)B * SLOT_CAP);
+	return e->rxbuf && e->tunbuf && e->copy ? 0 : -ENOMEM;
+}
+
+static int tun_setup(struct engine *e, const struct engine_config *cfg, struct io_err *err)
+{
+	unsigned int mtu = cfg->mtu ? cfg->mtu : ENGINE_DEFAULT_MTU;
+	int r;
+
+	r = tun_open(cfg->ifname, &e->tun, err);
+	if (!r)
+		r = tun_set_mtu(e->tun, mtu, err);
+	if (!r)
+		r = tun_set_up(e->tun, 1, err);
+	if (!r)
+		r = tun_get_ifindex(e->tun, &e->ifindex, err);
+	if (!r)
+		wg_dev_set_mtu(e->dev, mtu);
+	return r;
+}
+
+static int loop_setup(struct engine *e, struct io_err *err)
+{
+	int r;
+
+	loop_set_timer_fn(e->loop, on_timer, e);
+	r = loop_add_fd(e->loop, udp_fd(e->udp), EPOLLIN, on_udp, e);
+	if (r)
+		return io_errf(err, r, "watching the UDP socket");
+	r = loop_add_fd(e->loop, tun_fd(e->tun), EPOLLIN, on_tun, e);
+	if (r) {
+		loop_del_fd(e->loop, udp_fd(e->udp));
+		return io_errf(err, r, "watching the TUN device");
+	}
+	return 0;
+}
+
+int engine_new(const struct engine_config *cfg, struct loop *loop, struct engine **out,
+	       struct io_err *err)
+{
+	struct engine *e = calloc(1, sizeof(*e));
+	int r;
+
+	if (!e)
+		return io_errf(err, -ENOMEM, "engine");
+	e->loop = loop;
+	e->down = cfg->down;
+	e->event = cfg->event;
+	e->ctx = cfg->ctx;
+	r = env_setup(e);
+	if (!r)
+		r = buffers_alloc(e);
+	if (!r)
+		r = demux_new(&e->demux);
+	if (r) {
+		io_errf(err, r, "engine");
+		goto fail;
+	}
+	wg_dev_set_forwarding(e->dev, cfg->forwarding);
+	demux_set_handler(e->demux, DEMUX_WG, wg_input, e);
+	r = tun_setup(e, cfg, err);
+	if (!r)
+		r = udp_new(cfg->port, &e->udp, err);
+	if (!r)
+		r = loop_setup(e, err);
+	if (r)
+		goto fail;
+	*out = e;
+	return 0;
+fail:
+	e->loop = NULL; /* nothing registered */
+	engine_free(e);
+	return r;
+}
+
+void engine_free(struct engine *e)
+{
+	if (!e)
+		return;
+	if (e->loop) {
+		loop_del_fd(e->loop, udp_fd(e->udp));
+		if (!e->tun_dead)
+			loop_del_fd(e->loop, tun_fd(e->tun));
+		loop_set_deadline(e->loop, 0);
+		loop_set_timer_fn(e->loop, NULL, NULL);
+	}
+	wg_dev_free(e->dev);
+	udp_free(e->udp);
+	tun_free(e->tun);
+	demux_free(e->demux);
+	free(e->rxbuf);
+	free(e->tunbuf);
+	free(e->copy);
+	free(e);
+}
+
+struct wg_dev *engine_dev(struct engine *e)
+{
+	return e->dev;
+}
+
+const struct wg_sink *engine_sink(struct engine *e)
+{
+	return e->tun_dead ? NULL : &e->sink;
+}
+
+void engine_kick(struct engine *e)
+{
+	tx_flush(e);
+	rearm(e);
+}
+
+struct demux *engine_demux(struct engine *e)
+{
+	return e->demux;
+}
+
+int engine_send(struct engine *e, const struct io_endpoint *to, const uint8_t *p, size_t n)
+{
+	struct udp_msg m = { .ep = *to, .buf = (uint8_t *)p, .len = n };
+	unsigned int done;
+	int r;
+
+	/* Keep order with anything already queued by the core. */
+	tx_flush(e);
+	r = udp_send(e->udp, &m, 1, &done);
+	return r ? r : 0;
+}
+
+const char *engine_ifname(const struct engine *e)
+{
+	return tun_name(e->tun);
+}
+
+int engine_ifindex(const struct engine *e)
+{
+	return e->ifindex;
+}
+
+uint16_t engine_listen_port(const struct engine *e)
+{
+	return udp_port(e->udp);
+}
+
+int engine_set_listen_port(struct engine *e, uint16_t port, struct io_err *err)
+{
+	int r;
+
+	if (port != 0 && port == udp_port(e->udp))
+		return 0;
+	loop_del_fd(e->loop, udp_fd(e->udp));
+	r = udp_set_port(e->udp, port, err);
+	/* New socket on success, the old one on failure: watch it either way. */
+	loop_add_fd(e->loop, udp_fd(e->udp), EPOLLIN, on_udp, e);
+	return r;
+}
+
+uint32_t engine_fwmark(const struct engine *e)
+{
+	return udp_fwmark(e->udp);
+}
+
+int engine_set_fwmark(struct engine *e, uint32_t mark, struct io_err *err)
+{
+	return udp_set_fwmark(e->udp, mark, err);
+}
+
+void engine_get_stats(const struct engine *e, struct engine_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	udp_get_stats(e->udp, &out->udp);
+	demux_get_stats(e->demux, &out->demux);
+	wg_dev_get_stats(e->dev, &out->wg);
+	out->tun_rx_packets = e->tun_rx_packets;
+	out->tun_rx_bytes = e->tun_rx_bytes;
+	out->tun_tx_packets = e->tun_tx_packets;
+	out->tun_tx_bytes = e->tun_tx_bytes;
+	out->tun_tx_dropped = e->tun_tx_dropped;
+	out->udp_tx_dropped = e->udp_tx_dropped;
+}
