@@ -8,6 +8,15 @@ const struct ctl_cmd ctl_commands[] = {
 	{ "pubkey", "< private-key", "print the public key of a private key read from stdin",
 	  ctl_pubkey },
 	{ "genpsk", "", "print a new random preshared key (as wg genpsk)", ctl_genpsk },
+	{ "init", "DIR --name N ...", "create a network: admin key and signed definition",
+	  ctl_init },
+	{ "net", "SUB ...", "network definition: inspect, update", ctl_net },
+	{ "genid", "", "print a new node identity private key (Ed25519)", ctl_genid },
+	{ "idpub", "< identity-key", "print the public key of an identity key read from stdin",
+	  ctl_idpub },
+	{ "cert", "SUB ...", "peer certificates: issue, inspect, verify", ctl_cert },
+	{ "revoke", "SUB ...", "revocation list: add, inspect", ctl_revoke },
+	{ "kill", "SUB ...", "kill switch: sign, inspect, verify", ctl_kill },
 	{ NULL, NULL, NULL, NULL },
 };
 

@@ -34,5 +34,13 @@ void ctl_usage(FILE *f, const char *prog);
 int ctl_genkey(const struct ctl_io *io, int argc, char **argv);
 int ctl_pubkey(const struct ctl_io *io, int argc, char **argv);
 int ctl_genpsk(const struct ctl_io *io, int argc, char **argv);
+/* The trust model (docs/certs.md); init is in net.c. */
+int ctl_init(const struct ctl_io *io, int argc, char **argv);
+int ctl_net(const struct ctl_io *io, int argc, char **argv);
+int ctl_genid(const struct ctl_io *io, int argc, char **argv);
+int ctl_idpub(const struct ctl_io *io, int argc, char **argv);
+int ctl_cert(const struct ctl_io *io, int argc, char **argv);
+int ctl_revoke(const struct ctl_io *io, int argc, char **argv);
+int ctl_kill(const struct ctl_io *io, int argc, char **argv);
 
 #endif

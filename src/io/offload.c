@@ -94,6 +94,12 @@ int off_csum_complete(const struct virtio_net_hdr *h, uint8_t *pkt, size_t len)
 	return 0;
 }
 
+/* Packet headers are public: a plain comparison is right here. */
+static bool same(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	return memcmp(a, b, n) == 0; /* not secret: headers */
+}
+
 /* ---- parsing ------------------------------------------------------------- */
 
 struct tcp_pkt {
@@ -325,14 +331,14 @@ static bool continues(const struct flow *f, const uint8_t *p, const struct tcp_p
 	if (f->len + t->plen > OFF_GRO_MAX || get32(pt + 4) != f->next_seq)
 		return false;
 	if (t->v6) {
-		if (memcmp(fp, p, 4) || fp[7] != p[7]) /* not secret: TC, flow label, hop limit */
+		if (!same(fp, p, 4) || fp[7] != p[7]) /* TC, flow label, hop limit */
 			return false;
 	} else if (fp[1] != p[1] || fp[8] != p[8] || (fp[6] & 0x40) != (p[6] & 0x40)) {
 		return false; /* TOS, TTL, DF */
 	}
-	/* ACK number, window, options: not secret. */
-	return !memcmp(ft + 8, pt + 8, 4) && !memcmp(ft + 14, pt + 14, 2) &&
-	       !memcmp(ft + 20, pt + 20, t->thl - 20);
+	/* ACK number, window, options. */
+	return same(ft + 8, pt + 8, 4) && same(ft + 14, pt + 14, 2) &&
+	       same(ft + 20, pt + 20, t->thl - 20);
 }
 
 static void flow_append(struct flow *f, const uint8_t *p, const struct tcp_pkt *t)
@@ -396,9 +402,7 @@ int off_gro_add(struct off_gro *g, uint8_t *pkt, size_t len)
 	for (int i = 0; i < OFF_GRO_FLOWS; i++) {
 		struct flow *c = &g->flows[i];
 
-		/* not secret: addresses and ports */
-		if (c->used && c->t.v6 == t.v6 && c->keylen == keylen &&
-		    !memcmp(c->key, key, keylen))
+		if (c->used && c->t.v6 == t.v6 && c->keylen == keylen && same(c->key, key, keylen))
 			f = c;
 	}
 	if (f && candidate(pkt, &t) && continues(f, pkt, &t)) {
