@@ -8,9 +8,13 @@
 
 #include "io/env.h"
 #include "io/limits.h"
+#include "io/offload.h"
 #include "io/tun.h"
 
 #define B IO_UDP_BATCH_MAX
+/* TUN-side slots and the send queue: one TSO super-packet splits into up to
+ * 64 KiB / MSS segments (48 at MTU 1420, 122 at the minimum IPv4 MSS). */
+#define TX_SLOTS 128
 /* Room for any UDP payload or TUN packet, so nothing is truncated. */
 #define SLOT_CAP (IO_PKT_MAX + 1)
 #define TUN_SLOT (WG_HEADROOM + SLOT_CAP + WG_TAILROOM)
@@ -39,15 +43,19 @@ struct engine {
 
 	struct udp_msg rx[B];
 	uint8_t *rxbuf;
-	uint8_t *tunbuf;
+	uint8_t *tunbuf; /* TX_SLOTS slots of TUN_SLOT */
+	bool offload;	 /* TUN frames carry a virtio_net_hdr */
+	uint8_t *frame;	 /* one TUN read with offloads: header + super-packet */
+	uint8_t *bounce; /* a delivered packet without room for the header */
+	struct off_gro *gro;
 
 	/* One sendmmsg batch: entries point into rx/tun buffers (in-place
 	 * packets) or into copy[] (scratch bytes of the core). */
-	struct udp_msg tx[B];
+	struct udp_msg tx[TX_SLOTS];
 	unsigned int ntx;
 	uint8_t *copy;
 
-	uint64_t tun_rx_packets, tun_rx_bytes;
+	uint64_t tun_rx_packets, tun_rx_bytes, tun_rx_frames, tun_rx_dropped;
 	uint64_t tun_tx_packets, tun_tx_bytes, tun_tx_dropped;
 	uint64_t udp_tx_dropped;
 };
@@ -96,7 +104,7 @@ static void sink_send_udp(void *ctx, struct wg_peer *peer, const struct wg_endpo
 	(void)peer;
 	if (len > SLOT_CAP)
 		return;
-	if (e->ntx == B)
+	if (e->ntx == TX_SLOTS)
 		tx_flush(e);
 	m = &e->tx[e->ntx];
 	if (io_endpoint_from_wg(ep, &m->ep) || m->ep.family == AF_UNSPEC)
@@ -115,17 +123,15 @@ static void sink_send_udp(void *ctx, struct wg_peer *peer, const struct wg_endpo
 	e->ntx++;
 }
 
-static void sink_deliver_tun(void *ctx, struct wg_peer *peer, const uint8_t *pkt, size_t len,
-			     unsigned int flags)
+/* Write one packet or frame to TUN. */
+static int tun_out(void *ctx, const uint8_t *p, size_t len)
 {
 	struct engine *e = ctx;
 	int r;
 
-	(void)peer;
-	(void)flags;
 	if (e->tun_dead)
-		return;
-	r = tun_write(e->tun, pkt, len);
+		return -EIO;
+	r = tun_write(e->tun, p, len);
 	if (r == 0) {
 		e->tun_tx_packets++;
 		e->tun_tx_bytes += len;
@@ -134,6 +140,34 @@ static void sink_deliver_tun(void *ctx, struct wg_peer *peer, const uint8_t *pkt
 		e->tun_tx_dropped++;
 	} else {
 		tun_failed(e, r);
+	}
+	return r;
+}
+
+static bool in_rx_slots(const struct engine *e, const uint8_t *p)
+{
+	return p >= e->rxbuf + OFF_VNET_HDR_LEN && p < e->rxbuf + (size_t)B * SLOT_CAP;
+}
+
+static void sink_deliver_tun(void *ctx, struct wg_peer *peer, const uint8_t *pkt, size_t len,
+			     unsigned int flags)
+{
+	struct engine *e = ctx;
+
+	(void)peer;
+	(void)flags;
+	if (!e->offload) {
+		tun_out(e, pkt, len);
+		return;
+	}
+	/* Decrypted packets lie in a receive slot behind the 16-byte data
+	 * header, room for the virtio header; anything else is copied. */
+	if (in_rx_slots(e, pkt)) {
+		off_gro_add(e->gro, (uint8_t *)pkt, len);
+	} else if (len <= SLOT_CAP) {
+		memcpy(e->bounce + OFF_VNET_HDR_LEN, pkt, len);
+		off_gro_add(e->gro, e->bounce + OFF_VNET_HDR_LEN, len);
+		off_gro_flush(e->gro);
 	}
 }
 
@@ -211,6 +245,8 @@ static int rx_batch(struct engine *e)
 	wg_dev_set_handshake_backlog(e->dev, e->hs_backlog);
 	for (unsigned int i = 0; i < got; i++)
 		demux_input(e->demux, e->rx[i].buf, e->rx[i].len, &e->rx[i].ep);
+	if (e->gro)
+		off_gro_flush(e->gro);
 	tx_flush(e);
 	return (int)got;
 }
@@ -232,26 +268,99 @@ static void on_udp(void *ctx, int fd, uint32_t events)
 	rearm(e);
 }
 
-/* Up to one batch of TUN packets, encrypted in place, one sendmmsg. */
+static uint8_t *tun_slot(const struct engine *e, unsigned int i)
+{
+	return e->tunbuf + (size_t)i * TUN_SLOT;
+}
+
+/* Encrypt the IP packet at WG_HEADROOM in slot i, in place, and queue it. */
+static void send_slot(struct engine *e, unsigned int i, size_t len)
+{
+	uint8_t *p = tun_slot(e, i) + WG_HEADROOM;
+	struct wg_buf b = {
+		.data = p,
+		.len = len,
+		.headroom = WG_HEADROOM,
+		.tailroom = TUN_SLOT - WG_HEADROOM - len,
+	};
+
+	e->tun_rx_packets++;
+	e->tun_rx_bytes += len;
+	wg_dev_send_tun(e->dev, e->now, &b, &e->sink);
+}
+
+/* One frame read with offloads: a plain packet (checksum finished) or a TSO
+ * super-packet split into MSS-sized packets, each into its own slot from
+ * *next on. Slots are reused only after the queue referencing them is
+ * flushed. */
+static void tun_frame(struct engine *e, size_t len, unsigned int *next)
+{
+	uint8_t *bufs[TX_SLOTS];
+	size_t lens[TX_SLOTS];
+	struct virtio_net_hdr h;
+	const uint8_t *pkt = e->frame + OFF_VNET_HDR_LEN;
+	size_t plen = len - OFF_VNET_HDR_LEN;
+	int n;
+
+	memcpy(&h, e->frame, sizeof(h));
+	if (h.gso_type == VIRTIO_NET_HDR_GSO_NONE) {
+		if (off_csum_complete(&h, e->frame + OFF_VNET_HDR_LEN, plen) || plen > SLOT_CAP)
+			goto drop;
+		if (*next == TX_SLOTS) {
+			tx_flush(e);
+			*next = 0;
+		}
+		memcpy(tun_slot(e, *next) + WG_HEADROOM, pkt, plen);
+		send_slot(e, (*next)++, plen);
+		return;
+	}
+	for (;;) {
+		for (unsigned int i = *next; i < TX_SLOTS; i++)
+			bufs[i - *next] = tun_slot(e, i) + WG_HEADROOM;
+		n = off_tso_split(&h, pkt, plen, bufs, SLOT_CAP, TX_SLOTS - *next, lens);
+		if (n != -ENOSPC || *next == 0)
+			break;
+		tx_flush(e);
+		*next = 0;
+	}
+	if (n < 0)
+		goto drop;
+	for (int i = 0; i < n; i++)
+		send_slot(e, *next + (unsigned int)i, lens[i]);
+	*next += (unsigned int)n;
+	return;
+drop:
+	e->tun_rx_dropped++;
+}
+
+/* Up to one batch of TUN reads, encrypted in place, sent in sendmmsg
+ * batches. Returns the number of reads. */
 static int tun_batch(struct engine *e)
 {
-	unsigned int n = 0;
+	unsigned int n = 0, next = 0;
+	size_t len;
 	int r = 0;
 
 	e->now = io_now_ns();
 	for (; n < B; n++) {
-		uint8_t *slot = e->tunbuf + (size_t)n * TUN_SLOT;
-		struct wg_buf b = { .data = slot + WG_HEADROOM, .headroom = WG_HEADROOM };
-		size_t len;
-
-		r = tun_read(e->tun, b.data, SLOT_CAP, &len);
+		if (e->offload) {
+			r = tun_read(e->tun, e->frame, OFF_VNET_HDR_LEN + IO_PKT_MAX, &len);
+			if (r)
+				break;
+			e->tun_rx_frames++;
+			if (len > OFF_VNET_HDR_LEN)
+				tun_frame(e, len, &next);
+			continue;
+		}
+		if (next == TX_SLOTS) {
+			tx_flush(e);
+			next = 0;
+		}
+		r = tun_read(e->tun, tun_slot(e, next) + WG_HEADROOM, SLOT_CAP, &len);
 		if (r)
 			break;
-		b.len = len;
-		b.tailroom = SLOT_CAP - len + WG_TAILROOM;
-		e->tun_rx_packets++;
-		e->tun_rx_bytes += len;
-		wg_dev_send_tun(e->dev, e->now, &b, &e->sink);
+		e->tun_rx_frames++;
+		send_slot(e, next++, len);
 	}
 	tx_flush(e);
 	if (r && r != -EAGAIN)
@@ -287,12 +396,16 @@ static int env_setup(struct engine *e)
 	return 0;
 }
 
+/* Large, lazily touched allocations: only the bytes packets reach become
+ * resident. */
 static int buffers_alloc(struct engine *e)
 {
 	e->rxbuf = malloc((size_t)B * SLOT_CAP);
-	e->tunbuf = malloc((size_t)B * TUN_SLOT);
-	e->copy = malloc((size_t)B * SLOT_CAP);
-	return e->rxbuf && e->tunbuf && e->copy ? 0 : -ENOMEM;
+	e->tunbuf = malloc((size_t)TX_SLOTS * TUN_SLOT);
+	e->copy = malloc((size_t)TX_SLOTS * SLOT_CAP);
+	e->frame = malloc(OFF_VNET_HDR_LEN + IO_PKT_MAX);
+	e->bounce = malloc(OFF_VNET_HDR_LEN + SLOT_CAP);
+	return e->rxbuf && e->tunbuf && e->copy && e->frame && e->bounce ? 0 : -ENOMEM;
 }
 
 static int tun_setup(struct engine *e, const struct engine_config *cfg, struct io_err *err)
@@ -300,7 +413,14 @@ static int tun_setup(struct engine *e, const struct engine_config *cfg, struct i
 	unsigned int mtu = cfg->mtu ? cfg->mtu : ENGINE_DEFAULT_MTU;
 	int r;
 
-	r = tun_open(cfg->ifname, &e->tun, err);
+	r = cfg->no_offload ? tun_open(cfg->ifname, &e->tun, err)
+			    : tun_open_offload(cfg->ifname, &e->tun, err);
+	if (!r && tun_offload(e->tun)) {
+		e->offload = true;
+		r = off_gro_new(tun_out, e, &e->gro);
+		if (r)
+			io_errf(err, r, "TUN offloads");
+	}
 	if (!r)
 		r = tun_set_mtu(e->tun, mtu, err);
 	if (!r)
@@ -384,6 +504,9 @@ void engine_free(struct engine *e)
 	free(e->rxbuf);
 	free(e->tunbuf);
 	free(e->copy);
+	free(e->frame);
+	free(e->bounce);
+	off_gro_free(e->gro);
 	free(e);
 }
 
@@ -464,6 +587,9 @@ void engine_get_stats(const struct engine *e, struct engine_stats *out)
 	udp_get_stats(e->udp, &out->udp);
 	demux_get_stats(e->demux, &out->demux);
 	wg_dev_get_stats(e->dev, &out->wg);
+	out->offload = e->offload;
+	out->tun_rx_frames = e->tun_rx_frames;
+	out->tun_rx_dropped = e->tun_rx_dropped;
 	out->tun_rx_packets = e->tun_rx_packets;
 	out->tun_rx_bytes = e->tun_rx_bytes;
 	out->tun_tx_packets = e->tun_tx_packets;

@@ -10,9 +10,14 @@
  *   UDP readable  recvmmsg (IO_UDP_BATCH_MAX) -> demux -> wg_dev_recv_udp
  *                 -> inner packets written to TUN as they are decrypted;
  *                 relayed packets and replies queued for one sendmmsg
- *   TUN readable  read up to IO_UDP_BATCH_MAX packets into buffers with
+ *   TUN readable  read up to IO_UDP_BATCH_MAX frames; with offloads (the
+ *                 default) a TCP super-packet is split into MSS-sized
+ *                 packets (src/io/offload.h), each into a slot with
  *                 WG_HEADROOM/WG_TAILROOM -> wg_dev_send_tun encrypts in
- *                 place -> one sendmmsg for the batch
+ *                 place -> sendmmsg batches
+ *
+ * With offloads, decrypted TCP segments of one flow are coalesced back into
+ * one TUN write per receive batch (GRO in userspace).
  *   timer         wg_dev_tick at wg_dev_next_deadline
  *
  * Buffers are allocated once by engine_new(); nothing is allocated per
@@ -57,6 +62,7 @@ struct engine_config {
 	uint16_t port;	    /* UDP port; 0: the kernel picks one */
 	unsigned int mtu;   /* 0: ENGINE_DEFAULT_MTU */
 	bool forwarding;    /* in-engine relaying between peers */
+	bool no_offload;    /* plain TUN, one packet per read/write (default: offloads) */
 	engine_down_fn down;
 	engine_event_fn event; /* may be NULL */
 	void *ctx;	       /* for down and event */
@@ -66,8 +72,11 @@ struct engine_stats {
 	struct udp_stats udp;
 	struct demux_stats demux;
 	struct wg_dev_stats wg;
-	uint64_t tun_rx_packets, tun_rx_bytes; /* read from TUN */
-	uint64_t tun_tx_packets, tun_tx_bytes; /* written to TUN */
+	bool offload;			       /* TUN offloads (TSO/GRO) in use */
+	uint64_t tun_rx_frames;		       /* TUN reads */
+	uint64_t tun_rx_dropped;	       /* malformed or unsplittable frames */
+	uint64_t tun_rx_packets, tun_rx_bytes; /* IP packets read from TUN (after TSO split) */
+	uint64_t tun_tx_packets, tun_tx_bytes; /* TUN writes (frames, with offloads) */
 	uint64_t tun_tx_dropped;	       /* TUN queue full */
 	uint64_t udp_tx_dropped;	       /* socket full past ENGINE_TX_WAIT_MS */
 };

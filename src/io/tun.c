@@ -13,8 +13,11 @@
 
 struct tun {
 	int fd;
+	bool offload;
 	char name[IFNAMSIZ];
 };
+
+#define TUN_OFFLOADS (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN)
 
 static const char *open_hint(int neg)
 {
@@ -30,12 +33,13 @@ static const char *open_hint(int neg)
 	}
 }
 
-static int tun_attach(int fd, const char *name, char actual[IFNAMSIZ], struct io_err *err)
+static int tun_attach(int fd, const char *name, bool vnet, char actual[IFNAMSIZ],
+		      struct io_err *err)
 {
 	struct ifreq ifr;
 
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (vnet ? IFF_VNET_HDR : 0);
 	memcpy(ifr.ifr_name, name, strlen(name));
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		int ret = -errno;
@@ -47,24 +51,56 @@ static int tun_attach(int fd, const char *name, char actual[IFNAMSIZ], struct io
 	return 0;
 }
 
-int tun_open(const char *name, struct tun **out, struct io_err *err)
+static int tun_open_fd(int *fdp, struct io_err *err)
+{
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK), ret;
+
+	if (fd < 0) {
+		ret = -errno;
+		return io_errf(err, ret, "open /dev/net/tun%s",
+			       ret == -ENOENT ? " (no tun driver: modprobe tun)" : "");
+	}
+	*fdp = fd;
+	return 0;
+}
+
+/* Attach with IFF_VNET_HDR and switch the offloads on; on any refusal
+ * reopen plainly (the flag cannot be dropped from an attached fd). */
+static int tun_attach_any(int *fdp, const char *name, bool offload, bool *got,
+			  char actual[IFNAMSIZ], struct io_err *err)
+{
+	int ret;
+
+	*got = false;
+	if (offload && tun_attach(*fdp, name, true, actual, NULL) == 0) {
+		if (ioctl(*fdp, TUNSETOFFLOAD, (unsigned long)TUN_OFFLOADS) == 0) {
+			*got = true;
+			return 0;
+		}
+		close(*fdp);
+		ret = tun_open_fd(fdp, err);
+		if (ret)
+			return ret;
+	}
+	return tun_attach(*fdp, name, false, actual, err);
+}
+
+static int tun_open_opts(const char *name, bool offload, struct tun **out, struct io_err *err)
 {
 	char actual[IFNAMSIZ];
 	struct tun *t;
-	int fd, ret;
+	bool got;
+	int fd = -1, ret;
 
 	if (!name)
 		name = "";
 	if (strnlen(name, IFNAMSIZ) >= IFNAMSIZ)
 		return io_errf(err, -EINVAL, "TUN name \"%.*s...\" longer than %d characters",
 			       IFNAMSIZ, name, IFNAMSIZ - 1);
-	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
-		ret = -errno;
-		return io_errf(err, ret, "open /dev/net/tun%s",
-			       ret == -ENOENT ? " (no tun driver: modprobe tun)" : "");
-	}
-	ret = tun_attach(fd, name, actual, err);
+	ret = tun_open_fd(&fd, err);
+	if (ret)
+		return ret;
+	ret = tun_attach_any(&fd, name, offload, &got, actual, err);
 	if (ret)
 		goto err_close;
 	t = calloc(1, sizeof(*t));
@@ -73,6 +109,7 @@ int tun_open(const char *name, struct tun **out, struct io_err *err)
 		goto err_close;
 	}
 	t->fd = fd;
+	t->offload = got;
 	memcpy(t->name, actual, sizeof(t->name));
 	*out = t;
 	return 0;
@@ -80,6 +117,21 @@ int tun_open(const char *name, struct tun **out, struct io_err *err)
 err_close:
 	close(fd);
 	return ret;
+}
+
+int tun_open(const char *name, struct tun **out, struct io_err *err)
+{
+	return tun_open_opts(name, false, out, err);
+}
+
+int tun_open_offload(const char *name, struct tun **out, struct io_err *err)
+{
+	return tun_open_opts(name, true, out, err);
+}
+
+bool tun_offload(const struct tun *t)
+{
+	return t->offload;
 }
 
 void tun_free(struct tun *t)

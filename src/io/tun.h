@@ -9,13 +9,14 @@
  * The device is not persistent: it disappears with its routes and addresses
  * when tun_free() closes the fd, which is how the engine cleans up on exit.
  *
- * Not yet: IFF_VNET_HDR. With it (plus TUNSETOFFLOAD TSO4/TSO6/CSUM) the
- * kernel hands over TCP super-packets of up to 64 KiB behind a 10-byte
- * virtio_net_hdr, and accepts coalesced ones, so the engine encrypts one
- * large segment per syscall instead of 45 small ones. It changes the read and
- * write format, so it will come as a tun_open() flag with its own
- * tun_read_vnet()/tun_write_vnet(); see docs/io.md. IFF_MULTI_QUEUE (one queue
- * per worker) is the other later step.
+ * Offloads: tun_open_offload() adds IFF_VNET_HDR and TUNSETOFFLOAD
+ * (CSUM, TSO4, TSO6, TSO_ECN). Every read then returns, and every write
+ * takes, a 10-byte struct virtio_net_hdr before the packet: the kernel hands
+ * over TCP super-packets of up to 64 KiB and accepts coalesced ones, so the
+ * engine crosses the device once per 64 KiB instead of once per packet
+ * (src/io/offload.h does the splitting and coalescing). If the kernel
+ * refuses the offloads, the device is opened plainly and tun_offload()
+ * says so. IFF_MULTI_QUEUE (one queue per worker) is a later step.
  *
  * Opening needs CAP_NET_ADMIN. One thread reads and one writes at a time.
  */
@@ -23,6 +24,7 @@
 #define IO_TUN_H
 
 #include <net/if.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +36,10 @@ struct tun;
  * "tunN"; a "%d" in name is a kernel-filled pattern such as "scope%d").
  * 0 or -errno, with a message in err (may be NULL); *out only on success. */
 int tun_open(const char *name, struct tun **out, struct io_err *err);
+/* The same, with offloads if the kernel has them (see above). */
+int tun_open_offload(const char *name, struct tun **out, struct io_err *err);
+/* True if reads and writes carry a virtio_net_hdr. */
+bool tun_offload(const struct tun *t);
 /* Close the fd (the device goes away with it). Accepts NULL. */
 void tun_free(struct tun *t);
 

@@ -1,0 +1,396 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * scoped: the Scope node daemon.
+ *
+ *   scoped wg [--foreground] [--relay] IFNAME
+ *                                       the engine alone, a drop-in userspace
+ *                                       WireGuard like wireguard-go
+ *   scoped-wg IFNAME                    the same, for wg-quick's
+ *                                       WG_QUICK_USERSPACE_IMPLEMENTATION
+ *
+ * Like wireguard-go, `scoped wg` daemonizes unless --foreground is given or
+ * WG_PROCESS_FOREGROUND=1 is set. The parent returns only once the child has
+ * created the interface and its UAPI socket (or failed: then it prints the
+ * child's error and exits 1), so `scoped wg wg0 && wg setconf wg0 ...` works.
+ * SIGINT and SIGTERM shut down cleanly: the UAPI socket is removed and the
+ * TUN device closed, which deletes the interface. Deleting the interface
+ * (`ip link del`, `wg-quick down`) also ends the daemon.
+ *
+ * Logs: key=value lines on stderr (in the foreground); LOG_LEVEL=verbose,
+ * error (default) or silent, as wireguard-go reads it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/encode.h"
+#include "io/engine.h"
+#include "io/env.h"
+#include "io/loop.h"
+#include "uapi/server.h"
+#include "uapi/uapi.h"
+
+#define UAPI_DIR "/var/run/wireguard"
+
+enum log_level { LOG_SILENT, LOG_ERROR, LOG_VERBOSE };
+
+struct wgd {
+	struct loop *loop;
+	struct engine *eng;
+	struct uapi_server *uapi;
+	enum log_level level;
+	const char *ifname;
+	bool relay;
+	bool no_offload;
+	int exit_code;
+};
+
+static void logf_(const struct wgd *d, enum log_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void logf_(const struct wgd *d, enum log_level lvl, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (lvl > d->level)
+		return;
+	fprintf(stderr, "level=%s if=%s ", lvl == LOG_ERROR ? "error" : "info", d->ifname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static enum log_level level_from_env(void)
+{
+	const char *s = getenv("LOG_LEVEL");
+
+	if (s && (!strcmp(s, "verbose") || !strcmp(s, "debug")))
+		return LOG_VERBOSE;
+	if (s && !strcmp(s, "silent"))
+		return LOG_SILENT;
+	return LOG_ERROR;
+}
+
+/* A short, public name for a peer in logs: its public key's first base64 chars. */
+static void peer_tag(struct wg_peer *peer, char tag[12])
+{
+	struct wg_peer_info info;
+	char b64[SC_B64_LEN(WG_KEY_LEN) + 1];
+
+	wg_peer_get_info(peer, &info);
+	sc_b64_encode(b64, info.public_key, WG_KEY_LEN);
+	memcpy(tag, b64, 11);
+	tag[11] = '\0';
+}
+
+static void on_event(void *ctx, struct wg_peer *peer, enum wg_event ev)
+{
+	static const char *const names[] = {
+		[WG_EVENT_HANDSHAKE_COMPLETE] = "handshake_complete",
+		[WG_EVENT_ENDPOINT_CHANGED] = "endpoint_changed",
+		[WG_EVENT_HANDSHAKE_GAVE_UP] = "handshake_gave_up",
+		[WG_EVENT_KEYS_ZEROED] = "keys_zeroed",
+	};
+	struct wgd *d = ctx;
+	char tag[12];
+
+	if (d->level < LOG_VERBOSE || !peer)
+		return;
+	peer_tag(peer, tag);
+	logf_(d, LOG_VERBOSE, "peer=%s event=%s", tag, names[ev]);
+}
+
+static void on_down(void *ctx, int err)
+{
+	struct wgd *d = ctx;
+
+	logf_(d, LOG_VERBOSE, "msg=\"interface gone, shutting down\" err=\"%s\"", strerror(-err));
+	loop_stop(d->loop);
+}
+
+static void on_signal(void *ctx, int signo)
+{
+	struct wgd *d = ctx;
+
+	if (signo == SIGHUP)
+		return;
+	logf_(d, LOG_VERBOSE, "msg=\"shutting down\" signal=%d", signo);
+	loop_stop(d->loop);
+}
+
+/* ---- UAPI: the engine's side of struct uapi_host ------------------------- */
+
+static uint16_t host_port(void *ctx)
+{
+	return engine_listen_port(((struct wgd *)ctx)->eng);
+}
+
+static int host_set_port(void *ctx, uint16_t port)
+{
+	struct wgd *d = ctx;
+	struct io_err err;
+	int r = engine_set_listen_port(d->eng, port, &err);
+
+	if (r)
+		logf_(d, LOG_ERROR, "msg=\"%s\"", err.msg);
+	return r;
+}
+
+static uint32_t host_fwmark(void *ctx)
+{
+	return engine_fwmark(((struct wgd *)ctx)->eng);
+}
+
+static int host_set_fwmark(void *ctx, uint32_t mark)
+{
+	struct wgd *d = ctx;
+	struct io_err err;
+	int r = engine_set_fwmark(d->eng, mark, &err);
+
+	if (r)
+		logf_(d, LOG_ERROR, "msg=\"%s\"", err.msg);
+	return r;
+}
+
+static void on_uapi(void *ctx, const char *req, size_t len, struct uapi_reply *out)
+{
+	struct wgd *d = ctx;
+	const struct uapi_host host = {
+		.listen_port = host_port,
+		.set_listen_port = host_set_port,
+		.fwmark = host_fwmark,
+		.set_fwmark = host_set_fwmark,
+		.ctx = d,
+	};
+
+	uapi_handle(engine_dev(d->eng), &host, io_now_ns(), engine_sink(d->eng), req, len, out);
+	engine_kick(d->eng);
+}
+
+/* ---- start-up, daemonizing ---------------------------------------------- */
+
+static int wgd_start(struct wgd *d, struct io_err *err)
+{
+	const struct engine_config cfg = {
+		.ifname = d->ifname,
+		.forwarding = d->relay,
+		.no_offload = d->no_offload,
+		.down = on_down,
+		.event = on_event,
+		.ctx = d,
+	};
+	int r;
+
+	r = loop_new(&d->loop);
+	if (r)
+		return io_errf(err, r, "event loop");
+	r = loop_set_signal_fn(d->loop, on_signal, d);
+	if (r)
+		return io_errf(err, r, "signals");
+	r = engine_new(&cfg, d->loop, &d->eng, err);
+	if (r)
+		return r;
+	return uapi_server_new(UAPI_DIR, engine_ifname(d->eng), d->loop, on_uapi, d, &d->uapi, err);
+}
+
+static void wgd_stop(struct wgd *d)
+{
+	uapi_server_free(d->uapi);
+	engine_free(d->eng);
+	loop_free(d->loop);
+}
+
+/* Tell the waiting parent how start-up went: "" for success, else the
+ * message. The pipe closes either way. */
+static void report(int fd, const char *msg)
+{
+	if (fd < 0)
+		return;
+	if (write(fd, msg, strlen(msg) + 1) < 0) {
+		/* The parent is gone; nothing to tell. */
+	}
+	close(fd);
+}
+
+static void detach_stdio(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+}
+
+/* Parent: wait for the child's report. Returns the exit status. */
+static int wait_child(int fd, const char *prog)
+{
+	char msg[256];
+	size_t n = 0;
+	ssize_t r;
+
+	while (n < sizeof(msg) - 1 && (r = read(fd, msg + n, sizeof(msg) - 1 - n)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			break;
+		n += (size_t)r;
+		if (memchr(msg, '\0', n))
+			break;
+	}
+	msg[n] = '\0';
+	close(fd);
+	if (n > 0 && msg[0] == '\0')
+		return 0;
+	fprintf(stderr, "%s: %s\n", prog, n ? msg : "the daemon exited during start-up");
+	return 1;
+}
+
+static int run_wg(const char *prog, struct wgd d, bool foreground)
+{
+	struct io_err err = { "" };
+	int ready = -1, r;
+
+	if (!foreground) {
+		int p[2];
+		pid_t pid;
+
+		if (pipe2(p, O_CLOEXEC)) {
+			fprintf(stderr, "%s: pipe: %s\n", prog, strerror(errno));
+			return 1;
+		}
+		pid = fork();
+		if (pid < 0) {
+			fprintf(stderr, "%s: fork: %s\n", prog, strerror(errno));
+			return 1;
+		}
+		if (pid > 0) {
+			close(p[1]);
+			return wait_child(p[0], prog);
+		}
+		close(p[0]);
+		ready = p[1];
+		setsid();
+		if (chdir("/")) {
+			/* Not fatal: only keeps a mount point busy. */
+		}
+		d.level = LOG_SILENT;
+	}
+	r = wgd_start(&d, &err);
+	if (r) {
+		if (foreground)
+			fprintf(stderr, "%s: %s\n", prog, err.msg);
+		report(ready, err.msg);
+		wgd_stop(&d);
+		return 1;
+	}
+	logf_(&d, LOG_VERBOSE, "msg=\"interface up\" port=%u", engine_listen_port(d.eng));
+	if (!foreground)
+		detach_stdio();
+	report(ready, "");
+	r = loop_run(d.loop);
+	if (r)
+		logf_(&d, LOG_ERROR, "msg=\"event loop failed\" err=\"%s\"", strerror(-r));
+	wgd_stop(&d);
+	return r ? 1 : d.exit_code;
+}
+
+static void usage(FILE *f, const char *prog)
+{
+	fprintf(f,
+		"Usage: %s wg [--foreground] [--relay] [--no-offload] IFNAME\n"
+		"       scoped-wg [--foreground] [--relay] [--no-offload] IFNAME\n"
+		"\n"
+		"  wg IFNAME      run a userspace WireGuard interface with the standard UAPI\n"
+		"                 socket in " UAPI_DIR "/IFNAME.sock (configure it with wg(8))\n"
+		"  --foreground   do not daemonize (also WG_PROCESS_FOREGROUND=1)\n"
+		"  --relay        forward packets between peers inside the engine: a packet\n"
+		"                 from one peer for another peer's allowed IPs never reaches\n"
+		"                 the TUN device\n"
+		"  --no-offload   plain TUN I/O, one packet per read and write (default: TCP\n"
+		"                 segmentation and coalescing offloads when the kernel has them)\n",
+		prog);
+}
+
+static bool valid_ifname(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= IFNAMSIZ || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '/' || s[i] == ':' || s[i] <= ' ' || s[i] == 0x7f)
+			return false;
+	return true;
+}
+
+static int main_wg(const char *prog, int argc, char **argv)
+{
+	const char *env = getenv("WG_PROCESS_FOREGROUND");
+	bool foreground = env && !strcmp(env, "1");
+	struct wgd d = { .level = level_from_env() };
+
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--foreground") || !strcmp(argv[i], "-f")) {
+			foreground = true;
+		} else if (!strcmp(argv[i], "--relay")) {
+			d.relay = true;
+		} else if (!strcmp(argv[i], "--no-offload")) {
+			d.no_offload = true;
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout, prog);
+			return 0;
+		} else if (argv[i][0] == '-' || d.ifname) {
+			fprintf(stderr, "%s: unexpected argument '%s'\n", prog, argv[i]);
+			usage(stderr, prog);
+			return 1;
+		} else {
+			d.ifname = argv[i];
+		}
+	}
+	if (!d.ifname) {
+		fprintf(stderr, "%s: missing interface name\n", prog);
+		usage(stderr, prog);
+		return 1;
+	}
+	if (!valid_ifname(d.ifname)) {
+		fprintf(stderr, "%s: invalid interface name '%s'\n", prog, d.ifname);
+		return 1;
+	}
+	/* The UAPI socket's directory and socket are for root only. */
+	umask(077);
+	signal(SIGPIPE, SIG_IGN);
+	return run_wg(prog, d, foreground);
+}
+
+int main(int argc, char **argv)
+{
+	const char *prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+
+	if (!strcmp(prog, "scoped-wg"))
+		return main_wg(prog, argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "wg"))
+		return main_wg(prog, argc - 2, argv + 2);
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		usage(stdout, prog);
+		return 0;
+	}
+	if (argc < 2)
+		fprintf(stderr, "%s: missing command\n", prog);
+	else
+		fprintf(stderr, "%s: unknown command '%s'\n", prog, argv[1]);
+	usage(stderr, prog);
+	return 1;
+}
