@@ -24,6 +24,7 @@ SCOPED=$BUILD/src/bin/scoped
 SECS=${SCOPE_BENCH_SECS:-10}
 SOCKDIR=/var/run/wireguard
 
+umask 077
 tb_init
 tb_require wg wireguard-go iperf3 python3
 [[ -x $SCOPED ]] || tb_die "no $SCOPED: build first"
@@ -60,29 +61,29 @@ setup_pair() { # IMPL NET A B OVERLAY_NET
 	tb_exec "$a" ping -c 2 -W 2 "$o.2" >/dev/null || tb_die "$impl pair does not ping"
 }
 
-# iperf3 client on HOST to DEST with ARGS; prints Mbit/s (receiver side).
+# iperf3 client on HOST to DEST with ARGS; sets MBPS (receiver side).
 iperf() {
 	local h=$1 dst=$2
 	shift 2
-	tb_bg "${h/1/2}" iperf3 -s -B "$dst" -1 >/dev/null
+	MBPS=0
+	tb_bg "${h/1/2}" iperf3 -s -B "$dst" -1 >/dev/null 2>&1
 	sleep 0.3
-	tb_exec "$h" iperf3 -c "$dst" -t "$SECS" -J "$@" >"$TB_DIR/iperf.json" || {
-		echo 0
-		return
-	}
-	python3 - "$TB_DIR/iperf.json" <<'EOF'
+	tb_exec "$h" iperf3 -c "$dst" -t "$SECS" -J "$@" >"$TB_DIR/iperf.json" || return 0
+	MBPS=$(python3 - "$TB_DIR/iperf.json" <<'EOF'
 import json, sys
 j = json.load(open(sys.argv[1]))
 e = j["end"]
 s = e.get("sum_received") or e.get("sum")
 print(f'{s["bits_per_second"] / 1e6:.0f}')
 EOF
+)
 }
 
 rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
 
 add_peers() { # HOST N: add N peers with one /32 each and an endpoint
-	local h=$1 n=$2 i f=$TB_DIR/peers.$h
+	local h=$1 n=$2 i f
+	f=$TB_DIR/peers.$h
 	: >"$f"
 	for ((i = 0; i < n; i++)); do
 		printf 'peer %s allowed-ips 10.200.%d.%d/32 endpoint 198.51.100.%d:%d ' \
@@ -103,8 +104,10 @@ for t in tcp1 tcp4 udp; do
 	tcp4) args=(-P 4) ;;
 	udp) args=(-u -b 0 -l 1372) ;;
 	esac
-	R[scope.$t]=$(iperf s1 10.97.1.2 "${args[@]}")
-	R[wggo.$t]=$(iperf g1 10.97.2.2 "${args[@]}")
+	iperf s1 10.97.1.2 "${args[@]}"
+	R[scope.$t]=$MBPS
+	iperf g1 10.97.2.2 "${args[@]}"
+	R[wggo.$t]=$MBPS
 done
 
 rs1=$(rss_kib "${PID[s1]}")
