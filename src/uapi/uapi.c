@@ -178,50 +178,6 @@ size_t uapi_request_len(const char *buf, size_t len, size_t seen)
 	return nl ? (size_t)(nl - buf) + 1 : 0;
 }
 
-/* ---- endpoints --------------------------------------------------------- */
-
-void uapi_endpoint_to_wg(const struct io_endpoint *in, struct wg_endpoint *out)
-{
-	memset(out, 0, sizeof(*out));
-	if (in->family == AF_INET) {
-		out->addr.in4.sin_family = AF_INET;
-		out->addr.in4.sin_port = htons(in->port);
-		out->addr.in4.sin_addr = in->addr.v4;
-		out->src.v4 = in->src.v4;
-	} else if (in->family == AF_INET6) {
-		out->addr.in6.sin6_family = AF_INET6;
-		out->addr.in6.sin6_port = htons(in->port);
-		out->addr.in6.sin6_addr = in->addr.v6;
-		out->addr.in6.sin6_scope_id = in->scope_id;
-		out->src.v6 = in->src.v6;
-	} else {
-		out->addr.sa.sa_family = AF_UNSPEC;
-		return;
-	}
-	out->src_ifindex = (int)in->src_ifindex;
-}
-
-void uapi_endpoint_from_wg(const struct wg_endpoint *in, struct io_endpoint *out)
-{
-	memset(out, 0, sizeof(*out));
-	if (in->addr.sa.sa_family == AF_INET) {
-		out->family = AF_INET;
-		out->port = ntohs(in->addr.in4.sin_port);
-		out->addr.v4 = in->addr.in4.sin_addr;
-		out->src.v4 = in->src.v4;
-	} else if (in->addr.sa.sa_family == AF_INET6) {
-		out->family = AF_INET6;
-		out->port = ntohs(in->addr.in6.sin6_port);
-		out->addr.v6 = in->addr.in6.sin6_addr;
-		out->scope_id = in->addr.in6.sin6_scope_id;
-		out->src.v6 = in->src.v6;
-	} else {
-		out->family = AF_UNSPEC;
-		return;
-	}
-	out->src_ifindex = in->src_ifindex > 0 ? (uint32_t)in->src_ifindex : 0;
-}
-
 /* ---- get --------------------------------------------------------------- */
 
 static int put_endpoint(struct uapi_reply *r, const struct wg_endpoint *ep)
@@ -372,8 +328,7 @@ static int parse_endpoint(struct str s, struct wg_endpoint *out)
 
 	if (uapi_text_endpoint(s.p, s.n, &ep))
 		return -EINVAL;
-	uapi_endpoint_to_wg(&ep, out);
-	return 0;
+	return io_endpoint_to_wg(&ep, out) ? -EINVAL : 0;
 }
 
 static int parse_device_line(struct txn *t, struct str key, struct str val)

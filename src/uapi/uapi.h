@@ -96,9 +96,4 @@ size_t uapi_request_len(const char *buf, size_t len, size_t seen);
 int uapi_handle(struct wg_dev *dev, const struct uapi_host *host, uint64_t now,
 		const struct wg_sink *sink, const char *req, size_t len, struct uapi_reply *out);
 
-/* Convert between the core's endpoint (sockaddr) and the I/O layer's, local
- * side included. An unset endpoint stays unset. */
-void uapi_endpoint_to_wg(const struct io_endpoint *in, struct wg_endpoint *out);
-void uapi_endpoint_from_wg(const struct wg_endpoint *in, struct io_endpoint *out);
-
 #endif
