@@ -43,7 +43,7 @@ setup_pair() { # IMPL NET A B OVERLAY_NET
 		tb_host "$h"
 		tb_attach "$h" "$net" "192.0.2.$i/24"
 		if [[ $impl == scope ]]; then
-			tb_bg "$h" "$SCOPED" wg --foreground "${IFN[$h]}"
+			tb_bg "$h" "$SCOPED" wg --foreground ${SCOPE_WG_ARGS:-} "${IFN[$h]}"
 		else
 			tb_bg "$h" env WG_PROCESS_FOREGROUND=1 wireguard-go "${IFN[$h]}"
 		fi
