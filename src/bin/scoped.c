@@ -7,6 +7,8 @@
  *                                       WireGuard like wireguard-go
  *   scoped-wg IFNAME                    the same, for wg-quick's
  *                                       WG_QUICK_USERSPACE_IMPLEMENTATION
+ *   scoped run CONFIG                   the node daemon (agent + engine) of a
+ *                                       Scope network, in the foreground
  *
  * Like wireguard-go, `scoped wg` daemonizes unless --foreground is given or
  * WG_PROCESS_FOREGROUND=1 is set. The parent returns only once the child has
@@ -32,6 +34,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+#include <time.h>
+
+#include "agent/agent.h"
+#include "agent/config.h"
 #include "common/encode.h"
 #include "io/engine.h"
 #include "io/env.h"
@@ -307,12 +314,111 @@ static int run_wg(const char *prog, struct wgd d, bool foreground)
 	return r ? 1 : d.exit_code;
 }
 
+/* ---- scoped run: the node daemon ----------------------------------------- */
+
+struct node {
+	struct loop *loop;
+	enum log_level level;
+};
+
+static void node_log(void *ctx, enum agent_log_level lvl, const char *line)
+{
+	const struct node *n = ctx;
+	enum log_level l = lvl == AGENT_LOG_ERROR  ? LOG_ERROR
+			   : lvl == AGENT_LOG_INFO ? LOG_VERBOSE
+						   : LOG_VERBOSE + 1;
+	struct timespec ts;
+
+	if (l > n->level)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	fprintf(stderr, "ts=%lld.%03ld level=%s %s\n", (long long)ts.tv_sec, ts.tv_nsec / 1000000,
+		lvl == AGENT_LOG_ERROR	? "error"
+		: lvl == AGENT_LOG_INFO ? "info"
+					: "debug",
+		line);
+}
+
+static void node_signal(void *ctx, int signo)
+{
+	struct node *n = ctx;
+
+	if (signo != SIGHUP)
+		loop_stop(n->loop);
+}
+
+static void params_from_config(const struct agent_config *c, struct node *n, struct agent_params *p)
+{
+	*p = (struct agent_params){
+		.net = &c->net,
+		.cert = &c->cert,
+		.cert_raw = c->cert_raw,
+		.cert_len = c->cert_len,
+		.identity_seed = c->identity_seed,
+		.wg_private = c->wg_private,
+		.role = c->role,
+		.ifname = c->ifname,
+		.listen_port = c->listen_port,
+		.mtu = c->mtu,
+		.keepalive = c->keepalive,
+		.state_dir = c->state_dir,
+		.registry_url = c->registry[0] ? c->registry : NULL,
+		.endpoints = c->endpoints,
+		.n_endpoints = c->n_endpoints,
+		.kill = c->has_kill ? c->kill_raw : NULL,
+		.kill_len = c->has_kill ? c->kill_len : 0,
+		.log = node_log,
+		.log_ctx = n,
+	};
+}
+
+static int run_node(const char *prog, const char *path)
+{
+	struct node n = { .level = level_from_env() };
+	static struct agent_config cfg; /* large; wiped below */
+	struct agent_params p;
+	struct agent *a = NULL;
+	char err[512];
+	int r;
+
+	if (n.level < LOG_VERBOSE && getenv("SCOPE_VERBOSE"))
+		n.level = LOG_VERBOSE;
+	r = agent_config_load(path, (uint64_t)time(NULL), &cfg, err, sizeof(err));
+	if (r) {
+		fprintf(stderr, "%s: %s\n", prog, err);
+		return 1;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) || loop_new(&n.loop) ||
+	    loop_set_signal_fn(n.loop, node_signal, &n)) {
+		fprintf(stderr, "%s: cannot set up the event loop\n", prog);
+		agent_config_clear(&cfg);
+		return 1;
+	}
+	params_from_config(&cfg, &n, &p);
+	r = agent_new(&p, n.loop, &a, err, sizeof(err));
+	agent_config_clear(&cfg); /* the agent keeps its own copy of the keys */
+	if (r) {
+		fprintf(stderr, "%s: %s\n", prog, err);
+		loop_free(n.loop);
+		return 1;
+	}
+	r = loop_run(n.loop);
+	agent_free(a);
+	loop_free(n.loop);
+	curl_global_cleanup();
+	return r ? 1 : 0;
+}
+
 static void usage(FILE *f, const char *prog)
 {
 	fprintf(f,
-		"Usage: %s wg [--foreground] [--relay] [--no-offload] IFNAME\n"
+		"Usage: %s run CONFIG\n"
+		"       %s wg [--foreground] [--relay] [--no-offload] IFNAME\n"
 		"       scoped-wg [--foreground] [--relay] [--no-offload] IFNAME\n"
 		"\n"
+		"  run CONFIG     run the node daemon of a Scope network (docs/agent.md), in the\n"
+		"                 foreground; logs key=value lines on stderr (SCOPE_VERBOSE=1 for\n"
+		"                 more)\n"
 		"  wg IFNAME      run a userspace WireGuard interface with the standard UAPI\n"
 		"                 socket in " UAPI_DIR "/IFNAME.sock (configure it with wg(8))\n"
 		"  --foreground   do not daemonize (also WG_PROCESS_FOREGROUND=1)\n"
@@ -321,7 +427,7 @@ static void usage(FILE *f, const char *prog)
 		"                 the TUN device\n"
 		"  --no-offload   plain TUN I/O, one packet per read and write (default: TCP\n"
 		"                 segmentation and coalescing offloads when the kernel has them)\n",
-		prog);
+		prog, prog);
 }
 
 static bool valid_ifname(const char *s)
@@ -383,6 +489,14 @@ int main(int argc, char **argv)
 		return main_wg(prog, argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "wg"))
 		return main_wg(prog, argc - 2, argv + 2);
+	if (argc >= 2 && !strcmp(argv[1], "run")) {
+		if (argc != 3 || argv[2][0] == '-') {
+			fprintf(stderr, "%s: usage: %s run CONFIG\n", prog, prog);
+			return 1;
+		}
+		signal(SIGPIPE, SIG_IGN);
+		return run_node(prog, argv[2]);
+	}
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		usage(stdout, prog);
 		return 0;

@@ -17,6 +17,8 @@ const struct ctl_cmd ctl_commands[] = {
 	{ "cert", "SUB ...", "peer certificates: issue, inspect, verify", ctl_cert },
 	{ "revoke", "SUB ...", "revocation list: add, inspect", ctl_revoke },
 	{ "kill", "SUB ...", "kill switch: sign, inspect, verify", ctl_kill },
+	{ "status", "[--json] [--interface IF]", "the running scoped: role, peers, paths",
+	  ctl_status },
 	{ NULL, NULL, NULL, NULL },
 };
 

@@ -42,5 +42,7 @@ int ctl_idpub(const struct ctl_io *io, int argc, char **argv);
 int ctl_cert(const struct ctl_io *io, int argc, char **argv);
 int ctl_revoke(const struct ctl_io *io, int argc, char **argv);
 int ctl_kill(const struct ctl_io *io, int argc, char **argv);
+/* The running daemon, over its control socket (status.c). */
+int ctl_status(const struct ctl_io *io, int argc, char **argv);
 
 #endif

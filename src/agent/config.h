@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * scoped's configuration file: wg-quick-style INI (common/ini.h), two
+ * sections, each at most once. docs/agent.md, "Configuration", is the
+ * reference; in short:
+ *
+ *	[Scope]
+ *	Network = network.scope       signed network definition (armored or raw)
+ *	AdminKey = <base64>           pinned; the definition must carry it
+ *	Certificate = alice.cert      this node's certificate (armored or raw)
+ *	IdentityKey = alice.id        Ed25519 seed, no group/other access
+ *	Role = edge|relay|master      allowed by the certificate
+ *	StateDirectory = ...          default /var/lib/scope/<network>
+ *	Registry = http(s)://...      default: the definition's
+ *	Backend = engine              the only value for now
+ *	Kill = kill.scope             optional kill switch (armored or raw)
+ *	[Interface]
+ *	PrivateKey = <base64> | PrivateKeyFile = path
+ *	ListenPort = 51820            default 51820 (master, relay), 0 (edge)
+ *	Name = <ifname>               default the network name
+ *	MTU = 1420
+ *	PersistentKeepalive = 25      an edge's towards masters; 0 or off
+ *	Endpoint = IP:port            repeatable: advertised public endpoints
+ *
+ * Relative paths are relative to the config file's directory. Loading is
+ * two steps: agent_config_parse() checks the text alone (no file is
+ * opened), agent_config_load() also reads and verifies every referenced
+ * file. Both are all-or-nothing, and every error names the file (and line)
+ * and what is wrong.
+ */
+#ifndef AGENT_CONFIG_H
+#define AGENT_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto/cert.h"
+#include "proto/kill.h"
+#include "proto/limits.h"
+#include "proto/netdef.h"
+
+#define AGENT_CONFIG_FILE_MAX	   (64u << 10) /* the config file itself */
+#define AGENT_CONFIG_PATH_MAX	   4096
+#define AGENT_CONFIG_MAX_ENDPOINTS 8
+#define AGENT_CONFIG_IFNAME_MAX	   15 /* IFNAMSIZ - 1 */
+#define AGENT_CONFIG_STATE_BASE	   "/var/lib/scope"
+#define AGENT_CONFIG_PORT_RELAY	   51820
+#define AGENT_CONFIG_MTU	   1420
+#define AGENT_CONFIG_KEEPALIVE	   25
+
+enum agent_backend {
+	AGENT_BACKEND_ENGINE = 1, /* the built-in userspace engine */
+};
+
+/* What the text alone says (agent_config_parse). Paths are resolved
+ * against the config file's directory; "" when absent. */
+struct agent_config_text {
+	char network_path[AGENT_CONFIG_PATH_MAX];
+	char cert_path[AGENT_CONFIG_PATH_MAX];
+	char identity_path[AGENT_CONFIG_PATH_MAX];
+	char state_dir[AGENT_CONFIG_PATH_MAX];
+	char kill_path[AGENT_CONFIG_PATH_MAX];
+	char wg_key_path[AGENT_CONFIG_PATH_MAX];
+	uint8_t admin[PROTO_KEY_LEN];
+	uint8_t role; /* one PROTO_ROLE_* bit */
+	char registry[PROTO_URL_MAX + 1];
+	enum agent_backend backend;
+	bool has_wg_private;		   /* PrivateKey given inline */
+	uint8_t wg_private[PROTO_KEY_LEN]; /* secret */
+	bool has_listen_port;
+	uint16_t listen_port;
+	char ifname[AGENT_CONFIG_IFNAME_MAX + 1];
+	unsigned int mtu;
+	uint16_t keepalive;
+	size_t n_endpoints;
+	struct proto_endpoint endpoints[AGENT_CONFIG_MAX_ENDPOINTS];
+	/* Lines of the keys, for errors found when the files are read. */
+	unsigned int line_network, line_cert, line_identity, line_kill, line_wg_key, line_role,
+		line_admin;
+};
+
+/* A loaded, verified configuration. Every default is filled in. */
+struct agent_config {
+	struct proto_netdef net;	    /* verified against the pinned admin key */
+	struct proto_cert cert;		    /* verified against net at the load's now */
+	uint8_t cert_raw[PROTO_RECORD_MAX]; /* canonical bytes, sent on join */
+	size_t cert_len;
+	uint8_t role;		   /* one PROTO_ROLE_* bit, allowed by cert */
+	uint8_t identity_seed[32]; /* secret; its public key is cert.identity */
+	uint8_t wg_private[32];	   /* secret; its public key is cert.wgkey */
+	char ifname[AGENT_CONFIG_IFNAME_MAX + 1];
+	uint16_t listen_port;
+	unsigned int mtu;
+	uint16_t keepalive;
+	char state_dir[AGENT_CONFIG_PATH_MAX];
+	char registry[PROTO_URL_MAX + 1];
+	enum agent_backend backend;
+	size_t n_endpoints;
+	struct proto_endpoint endpoints[AGENT_CONFIG_MAX_ENDPOINTS];
+	bool has_kill;	   /* a kill switch from Kill =, verified against net */
+	bool kill_applies; /* ... and it names this node (or everyone) */
+	struct proto_kill kill;
+	uint8_t kill_raw[PROTO_RECORD_MAX];
+	size_t kill_len;
+};
+
+/* Check the text of a config file named name (for messages and to resolve
+ * relative paths) without opening any file. 0 with *out filled, -EINVAL
+ * (err says where and why) or -ENOMEM. *out is written only on success. */
+int agent_config_parse(const char *text, size_t len, const char *name,
+		       struct agent_config_text *out, char *err, size_t errlen);
+/* Wipe the secrets of a parsed text. */
+void agent_config_text_clear(struct agent_config_text *t);
+
+/* Read the config file at path and every file it names, and verify them at
+ * Unix time now: the definition against AdminKey, the certificate against
+ * the definition, the role against the certificate (a master must also be
+ * listed in the definition under its name and WireGuard key), the
+ * WireGuard and identity keys against the certificate, private key files
+ * without group or other access, and the kill switch against the
+ * definition. 0 with *out filled; -errno with err set, *out untouched. */
+int agent_config_load(const char *path, uint64_t now, struct agent_config *out, char *err,
+		      size_t errlen);
+/* Wipe the keys (and everything else). */
+void agent_config_clear(struct agent_config *c);
+
+#endif

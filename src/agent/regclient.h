@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The registry client of the node daemon (docs/registry.md, docs/agent.md):
+ * blocking libcurl over HTTP or HTTPS, one connection kept alive, every node
+ * request signed with the identity key (proto_sigreq_sign over the request
+ * target exactly as sent). The agent runs it on a thread of its own; one
+ * regclient is not thread-safe. The program calls curl_global_init once
+ * before starting threads.
+ *
+ * Trust: nothing the registry says about a peer is taken on its word. Peer
+ * documents in lists and events are verified with agent_peer_from_json; a
+ * refused one is counted, reported through the refusal callback and left
+ * out, and the rest of the answer is used. An answer that is not the shape
+ * docs/registry.md describes is refused whole (-EPROTO). Kill switches come
+ * back raw: the agent verifies them against its network definition.
+ *
+ * Errors: 0 or a negative errno. Transport: -ECONNREFUSED, -ETIMEDOUT,
+ * -EHOSTUNREACH (name not resolved), -ECONNRESET, -EKEYREJECTED (TLS
+ * certificate not trusted), -EPROTO (TLS or HTTP failure, or a malformed
+ * answer), -EMSGSIZE (answer over its cap). Registry refusals: 400 -EINVAL,
+ * 401 -EACCES, 403 -EPERM or, by code, -ENOENT (unknown_peer: join again),
+ * -EKEYREVOKED, -EKEYEXPIRED, -EXDEV (wrong_network); 404 -ENOENT, 409
+ * -EEXIST, 410 -ESTALE, 413/414 -E2BIG, 503 -EAGAIN, other 5xx -EIO.
+ * regclient_error() then says what happened, for the log.
+ */
+#ifndef AGENT_REGCLIENT_H
+#define AGENT_REGCLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agent/limits.h"
+#include "agent/peer.h"
+#include "proto/addr.h"
+
+struct proto_netdef;
+struct proto_revoke;
+struct regclient;
+
+/* A client for the registry at url (http:// or https://, optionally with a
+ * path prefix that a reverse proxy forwards unchanged) of the network net
+ * (verified; copied), signing with identity_seed (copied, wiped on free).
+ * 0, -EINVAL (bad URL), -ENOMEM. */
+int regclient_new(const char *url, const struct proto_netdef *net, const uint8_t identity_seed[32],
+		  struct regclient **out);
+void regclient_free(struct regclient *rc);
+
+/* HTTPS: trust the CA certificates in this PEM file instead of the system's
+ * (NULL: the system's). 0 or -ENOMEM. */
+int regclient_set_cafile(struct regclient *rc, const char *path);
+/* The revocation list documents are checked against (verified; borrowed,
+ * must outlive its use here; NULL: none). */
+void regclient_set_revocations(struct regclient *rc, const struct proto_revoke *rl);
+/* Where refused documents are reported (NULL: nowhere). */
+void regclient_set_refuse_cb(struct regclient *rc, agent_refuse_fn fn, void *ctx);
+
+/* The last failure, for logs: "POST /v1/join: 409 name_taken: ..." or a
+ * transport error; "" after a success. The registry's text is sanitised. */
+const char *regclient_error(const struct regclient *rc);
+/* The registry's stable error code of the last refusal ("" if none). */
+const char *regclient_error_code(const struct regclient *rc);
+/* The address the registry saw on the last join ("" if none). */
+const char *regclient_observed_ip(const struct regclient *rc);
+
+/* POST /v1/join with the certificate (canonical bytes), one role bit and the
+ * endpoints (n <= AGENT_MAX_ENDPOINTS). *version: the registry's version. */
+int regclient_join(struct regclient *rc, const uint8_t *cert, size_t cert_len, uint8_t role,
+		   const struct proto_endpoint *eps, size_t n, uint64_t *version);
+/* POST /v1/update. */
+int regclient_update(struct regclient *rc, const struct proto_endpoint *eps, size_t n,
+		     uint64_t *version);
+/* POST /v1/leave. */
+int regclient_leave(struct regclient *rc);
+
+struct regclient_peers {
+	struct agent_peer *peers; /* verified, sorted by name, names distinct */
+	size_t n;
+	char (*left)[PROTO_PEER_NAME_MAX + 1]; /* names that left (delta only) */
+	size_t n_left;
+	uint64_t version; /* continue deltas and events from here */
+	bool full;	  /* replace the whole view (else apply as a delta) */
+	size_t refused;	  /* documents that failed verification */
+};
+
+/* GET /v1/peers (since = 0: the full list) and verify every document at
+ * now (Unix seconds). Documents carry version = the answer's version. */
+int regclient_peers(struct regclient *rc, uint64_t since, uint64_t now,
+		    struct regclient_peers *out);
+void regclient_peers_clear(struct regclient_peers *p);
+
+enum regclient_ev_type {
+	RC_EV_JOIN,
+	RC_EV_MOVE,
+	RC_EV_LEAVE,
+	RC_EV_TIER,
+	RC_EV_KEX,
+	RC_EV_KILL,
+};
+
+struct regclient_event {
+	uint64_t seq;
+	enum regclient_ev_type type;
+	char peer[PROTO_PEER_NAME_MAX + 1]; /* "" for kill */
+	struct agent_peer doc;		    /* join/move: verified, version = seq */
+	uint8_t tier;			    /* tier: enum agent_tier (registry's word) */
+	char from[PROTO_PEER_NAME_MAX + 1]; /* kex: the sender (peer is the recipient) */
+	char reason[16];		    /* leave: "leave", "revoked", "expired" or "" */
+	uint8_t *kill;			    /* kill: the raw record, NOT verified */
+	size_t kill_len;
+};
+
+struct regclient_events {
+	struct regclient_event *ev;
+	size_t n;
+	uint64_t cursor; /* ask for events after this next */
+	bool expired;	 /* 410: fetch the full peer list, continue from its version */
+	size_t refused;	 /* join/move events whose document failed verification */
+};
+
+/* GET /v1/events after cursor, waiting up to timeout_s (at most
+ * AGENT_POLL_MAX; 0 answers at once). Events of unknown types are skipped;
+ * join/move events with a refused document are dropped (counted), but the
+ * cursor moves past them. */
+int regclient_events(struct regclient *rc, uint64_t cursor, unsigned int timeout_s, uint64_t now,
+		     struct regclient_events *out);
+void regclient_events_clear(struct regclient_events *e);
+
+/* GET /v1/kill: the stored kill switch with the highest serial, raw (the
+ * caller verifies it and decides whether it applies). -ENOENT if none.
+ * *rec is the caller's to free. */
+int regclient_get_kill(struct regclient *rc, uint8_t **rec, size_t *len);
+/* GET /v1/kill: all of them (at most AGENT_KILLS_MAX), highest serial first. */
+struct regclient_kills {
+	struct {
+		uint8_t *rec;
+		size_t len;
+	} * k;
+	size_t n;
+};
+int regclient_get_kills(struct regclient *rc, struct regclient_kills *out);
+void regclient_kills_clear(struct regclient_kills *k);
+/* GET /v1/revocations: the stored list, raw (the caller verifies it).
+ * -ENOENT if the network has none. *rec is the caller's to free. */
+int regclient_get_revocations(struct regclient *rc, uint8_t **rec, size_t *len);
+
+/* The answer parsers, for tests and fuzzing: body[0, len) of a 200 answer
+ * to /v1/peers and /v1/events?cursor=cursor. All-or-nothing for the shape;
+ * refused documents counted and reported through fn (may be NULL). */
+int regclient_parse_peers(const char *body, size_t len, const struct proto_netdef *net,
+			  const struct proto_revoke *rl, uint64_t now, agent_refuse_fn fn,
+			  void *ctx, struct regclient_peers *out);
+int regclient_parse_events(const char *body, size_t len, uint64_t cursor,
+			   const struct proto_netdef *net, const struct proto_revoke *rl,
+			   uint64_t now, agent_refuse_fn fn, void *ctx,
+			   struct regclient_events *out);
+
+#endif
