@@ -39,6 +39,7 @@
 
 #include "agent/agent.h"
 #include "agent/config.h"
+#include "agent/regclient.h"
 #include "common/encode.h"
 #include "io/engine.h"
 #include "io/env.h"
@@ -409,16 +410,48 @@ static int run_node(const char *prog, const char *path)
 	return r ? 1 : 0;
 }
 
+/* scoped leave CONFIG: tell the registry this node leaves the network (a
+ * signed request); every node then removes it. The daemon itself never
+ * leaves on exit, so a restart does not churn the network. */
+static int run_leave(const char *prog, const char *path)
+{
+	static struct agent_config cfg; /* large; wiped below */
+	struct regclient *rc = NULL;
+	char err[512];
+	int r;
+
+	r = agent_config_load(path, (uint64_t)time(NULL), &cfg, err, sizeof(err));
+	if (r) {
+		fprintf(stderr, "%s: %s\n", prog, err);
+		return 1;
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	r = regclient_new(cfg.registry[0] ? cfg.registry : cfg.net.registry, &cfg.net,
+			  cfg.identity_seed, &rc);
+	if (!r)
+		r = regclient_leave(rc);
+	if (r)
+		fprintf(stderr, "%s: leave: %s\n", prog,
+			rc && regclient_error(rc)[0] ? regclient_error(rc) : strerror(-r));
+	regclient_free(rc);
+	agent_config_clear(&cfg);
+	curl_global_cleanup();
+	return r ? 1 : 0;
+}
+
 static void usage(FILE *f, const char *prog)
 {
 	fprintf(f,
 		"Usage: %s run CONFIG\n"
+		"       %s leave CONFIG\n"
 		"       %s wg [--foreground] [--relay] [--no-offload] IFNAME\n"
 		"       scoped-wg [--foreground] [--relay] [--no-offload] IFNAME\n"
 		"\n"
 		"  run CONFIG     run the node daemon of a Scope network (docs/agent.md), in the\n"
 		"                 foreground; logs key=value lines on stderr (SCOPE_VERBOSE=1 for\n"
 		"                 more)\n"
+		"  leave CONFIG   remove this node from the network at the registry (signed);\n"
+		"                 the other nodes drop it from their configuration\n"
 		"  wg IFNAME      run a userspace WireGuard interface with the standard UAPI\n"
 		"                 socket in " UAPI_DIR "/IFNAME.sock (configure it with wg(8))\n"
 		"  --foreground   do not daemonize (also WG_PROCESS_FOREGROUND=1)\n"
@@ -427,7 +460,7 @@ static void usage(FILE *f, const char *prog)
 		"                 the TUN device\n"
 		"  --no-offload   plain TUN I/O, one packet per read and write (default: TCP\n"
 		"                 segmentation and coalescing offloads when the kernel has them)\n",
-		prog, prog);
+		prog, prog, prog);
 }
 
 static bool valid_ifname(const char *s)
@@ -489,13 +522,13 @@ int main(int argc, char **argv)
 		return main_wg(prog, argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "wg"))
 		return main_wg(prog, argc - 2, argv + 2);
-	if (argc >= 2 && !strcmp(argv[1], "run")) {
+	if (argc >= 2 && (!strcmp(argv[1], "run") || !strcmp(argv[1], "leave"))) {
 		if (argc != 3 || argv[2][0] == '-') {
-			fprintf(stderr, "%s: usage: %s run CONFIG\n", prog, prog);
+			fprintf(stderr, "%s: usage: %s %s CONFIG\n", prog, prog, argv[1]);
 			return 1;
 		}
 		signal(SIGPIPE, SIG_IGN);
-		return run_node(prog, argv[2]);
+		return !strcmp(argv[1], "run") ? run_node(prog, argv[2]) : run_leave(prog, argv[2]);
 	}
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		usage(stdout, prog);

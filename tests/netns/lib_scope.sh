@@ -22,6 +22,7 @@ SCOPED=$SC_BUILD/src/bin/scoped
 SCOPE_REGISTRY=$SC_BUILD/src/bin/scope-registry
 SC_DIR=""
 SC_NET=""
+SC_REG_PID=""
 declare -gA SC_PID=()	# node name -> scoped PID
 declare -gA SC_HOST=()	# node name -> host
 
@@ -84,6 +85,7 @@ sc_registry() {
 	local h=$1 listen=$2
 	tb_bg "$h" "$SCOPE_REGISTRY" --foreground --network "$SC_DIR/net/network.scope" \
 		--listen "$listen" --db "$SC_DIR/registry.db" --stun off
+	SC_REG_PID=$TB_LAST_PID
 	tb_wait_for 10 tb_exec "$h" curl -fsS -o /dev/null "http://$listen/healthz" ||
 		tb_die "scope-registry did not start on $listen"
 }
