@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timerfd.h>
 #include <sys/types.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "agent/cache.h"
@@ -78,6 +80,9 @@ struct agent {
 	 * about it from the same join, and a first handshake sent before that
 	 * would be dropped and retried only REKEY_TIMEOUT later. */
 	bool awaiting_registry;
+	/* One-shot timer: a peer added with an endpoint that has no session a
+	 * moment later gets its handshake sent again (see on_nudge). */
+	int nudge_fd;
 
 	/* Registry thread. */
 	pthread_t thread;
@@ -271,6 +276,51 @@ static void apply_routes(struct agent *a, const struct pol_star_diff *d)
 	}
 }
 
+/* A node and its master usually learn about each other from the registry
+ * within milliseconds, but when the edge's first initiation wins that race
+ * the master drops it, and WireGuard would retry only REKEY_TIMEOUT (5 s)
+ * later. So a peer added with an endpoint that has no session NUDGE_MS
+ * after is configured afresh, which sends a new initiation at once. Once
+ * per addition; after that the protocol's own timers rule. */
+#define NUDGE_MS 500
+
+static void nudge_arm(struct agent *a)
+{
+	struct itimerspec its = { .it_value = { .tv_sec = 0, .tv_nsec = NUDGE_MS * 1000000L } };
+
+	if (a->nudge_fd >= 0)
+		timerfd_settime(a->nudge_fd, 0, &its, NULL);
+}
+
+static int apply_peer(struct agent *a, const struct pol_star_change *c);
+
+static void on_nudge(void *ctx, int fd, uint32_t events)
+{
+	struct agent *a = ctx;
+	uint64_t ticks;
+
+	(void)events;
+	if (read(fd, &ticks, sizeof(ticks)) < 0 || !a->applied || !a->eng)
+		return;
+	for (size_t i = 0; i < a->applied->n_peers; i++) {
+		const struct pol_star_wgpeer *w = &a->applied->peers[i];
+		const struct pol_star_change add = { .op = POL_STAR_ADD, .peer = w };
+		struct wg_peer *wp = wg_dev_find_peer(engine_dev(a->eng), w->key);
+		struct wg_peer_info info;
+
+		if (!w->has_endpoint || !wp)
+			continue;
+		wg_peer_get_info(wp, &info);
+		if (info.has_session || info.last_handshake_ns)
+			continue;
+		wg_dev_remove_peer(engine_dev(a->eng), wp);
+		if (!apply_peer(a, &add))
+			logf_(a, AGENT_LOG_INFO, "subsys=agent event=handshake_nudge peer=%s",
+			      w->name);
+	}
+	engine_kick(a->eng);
+}
+
 /* Compute the star from the verified peers and apply what changed. */
 static void reconcile(struct agent *a)
 {
@@ -302,6 +352,8 @@ static void reconcile(struct agent *a)
 	if (pol_star_diff(a->applied, star, &diff))
 		goto oom;
 	for (size_t i = 0; i < diff->n_changes; i++) {
+		if (diff->changes[i].op == POL_STAR_ADD && diff->changes[i].peer->has_endpoint)
+			nudge_arm(a);
 		r = apply_peer(a, &diff->changes[i]);
 		if (r)
 			logf_(a, AGENT_LOG_ERROR,
@@ -805,6 +857,11 @@ int agent_new(const struct agent_params *p, struct loop *loop, struct agent **ou
 		return -ENOMEM;
 	pthread_mutex_init(&a->lock, NULL);
 	a->tail = &a->head;
+	a->nudge_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (a->nudge_fd >= 0 && loop_add_fd(loop, a->nudge_fd, EPOLLIN, on_nudge, a)) {
+		close(a->nudge_fd);
+		a->nudge_fd = -1;
+	}
 	a->loop = loop;
 	r = copy_params(a, p);
 	if (r) {
@@ -856,6 +913,10 @@ void agent_free(struct agent *a)
 		pthread_join(a->thread, NULL);
 	}
 	loop_set_wake_fn(a->loop, NULL, NULL);
+	if (a->nudge_fd >= 0) {
+		loop_del_fd(a->loop, a->nudge_fd);
+		close(a->nudge_fd);
+	}
 	agent_ctlsock_free(a->ctl);
 	for (m = a->head; m;) {
 		struct msg *next = m->next;

@@ -81,7 +81,7 @@ start=$(date +%s%N)
 # Pings every 20 ms; the first reply's timestamp (-D) says when the path
 # worked (-c 1 with -w: keep sending until one reply or 20 s). ping gives up
 # at once while e1 has no route yet, so that comes first.
-tb_wait_for 10 bash -c "ip -n $(tb_ns e1) -4 addr show dev ${TB_PREFIX}e1 | grep -q 10.77.0.11" ||
+tb_wait_for 10 bash -c "ip -n $(tb_ns e1) -4 addr show dev ${TB_PREFIX}e1 2>/dev/null | grep -q 10.77.0.11" ||
 	tb_notok "e1's overlay address within 10 s"
 first=$(tb_exec e1 ping -D -n -i 0.02 -c 1 -w 20 10.77.0.12 2>/dev/null |
 	awk -F'[][]' '/bytes from/ { print $2; exit }' || true)
