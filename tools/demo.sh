@@ -27,31 +27,10 @@ tb_init
 tb_require ping curl
 
 say "Underlay: a public segment, two NATs, five hosts (network namespaces)"
-tb_net inet
-tb_net lan1
-tb_net lan2
-tb_host reg
-tb_attach reg inet 203.0.113.10/24
-tb_host m
-tb_attach m inet 203.0.113.1/24
-tb_nat nat1 fullcone lan1 10.1.0.1/24 inet 203.0.113.21/24
-tb_nat nat2 symmetric lan2 10.2.0.1/24 inet 203.0.113.22/24
-tb_host e1
-tb_attach e1 lan1 10.1.0.2/24
-tb_default e1 10.1.0.1
-tb_host e2
-tb_attach e2 lan2 10.2.0.2/24
-tb_default e2 10.2.0.1
-tb_host e3
-tb_attach e3 inet 203.0.113.33/24
+sc_star_underlay
 
 say "The admin, offline: a network definition and one certificate per node"
-sc_keys m
-sc_network demo 10.77.0.0/24 fd77::/64 http://203.0.113.10:8470 m 203.0.113.1:51820
-sc_node m master 10.77.0.1 fd77::1
-sc_node e1 edge 10.77.0.11 fd77::11
-sc_node e2 edge 10.77.0.12 fd77::12
-sc_node e3 edge 10.77.0.13 fd77::13
+sc_star_network
 "$SCOPECTL" net inspect "$SC_DIR/net/network.scope"
 echo
 "$SCOPECTL" cert inspect "$SC_DIR/e1.cert"
@@ -61,21 +40,15 @@ sc_registry reg 203.0.113.10:8470 2>/dev/null
 echo "--- e1's whole configuration:"
 sed -n '/^\[/,$p' "$SC_DIR/e1.conf" | sed "s|$SC_DIR|\$DIR|g"
 sc_start m m 2>/dev/null
-tb_wait_for 10 bash -c "ip netns exec $(tb_ns m) $SCOPECTL status --json \
-	--interface ${TB_PREFIX}m 2>/dev/null | grep -q '\"reachable\": *true'" ||
-	tb_die "the master relay did not come up"
+sc_wait_registry m || tb_die "the master relay did not come up"
 start=$(date +%s%N)
 for n in e1 e2 e3; do
 	sc_start "$n" "$n" 2>/dev/null
 done
-tb_wait_for 10 bash -c "ip -n $(tb_ns e1) -4 addr show dev ${TB_PREFIX}e1 2>/dev/null | grep -q 10.77.0.11" ||
-	tb_die "e1 did not come up"
-first=$(tb_exec e1 ping -D -n -i 0.02 -c 1 -w 20 10.77.0.12 2>/dev/null |
-	awk -F'[][]' '/bytes from/ { print $2; exit }' || true)
-[[ -n $first ]] || tb_die "e1 cannot reach e2"
+ms=$(sc_first_ping e1 10.77.0.12 "$start")
+[[ -n $ms ]] || tb_die "e1 cannot reach e2"
 echo "first ping e1 -> e2 (full-cone NAT -> symmetric NAT, via the master relay):" \
-	"$(awk -v f="$first" -v s="$start" 'BEGIN { printf "%.0f", (f - s / 1e9) * 1000 }') ms" \
-	"after the last edge started"
+	"$ms ms after the last edge started"
 
 for n in m e1 e2 e3; do
 	say "scopectl status on $n"

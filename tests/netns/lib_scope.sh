@@ -107,3 +107,60 @@ sc_stop() {
 sc_status() {
 	tb_exec "$1" "$SCOPECTL" status --interface "$TB_PREFIX$2"
 }
+
+# The star of tests/netns/star.sh and tools/demo.sh:
+#   reg 203.0.113.10, m 203.0.113.1 (master relay), on [inet] 203.0.113.0/24;
+#   e1 10.1.0.2 behind nat1 (full cone, 203.0.113.21),
+#   e2 10.2.0.2 behind nat2 (symmetric, 203.0.113.22), e3 203.0.113.33;
+#   overlay 10.77.0.0/24 and fd77::/64, node eN at .1N, m at .1.
+sc_star_underlay() {
+	tb_net inet
+	tb_net lan1
+	tb_net lan2
+	tb_host reg
+	tb_attach reg inet 203.0.113.10/24
+	tb_host m
+	tb_attach m inet 203.0.113.1/24
+	tb_nat nat1 fullcone lan1 10.1.0.1/24 inet 203.0.113.21/24
+	tb_nat nat2 symmetric lan2 10.2.0.1/24 inet 203.0.113.22/24
+	tb_host e1
+	tb_attach e1 lan1 10.1.0.2/24
+	tb_default e1 10.1.0.1
+	tb_host e2
+	tb_attach e2 lan2 10.2.0.2/24
+	tb_default e2 10.2.0.1
+	tb_host e3
+	tb_attach e3 inet 203.0.113.33/24
+}
+
+# Network "demo" with its registry at reg, master m and edges e1..e3 (plus
+# any extra edge names given, numbered on: e4 -> .14).
+sc_star_network() {
+	local n
+	sc_keys m
+	sc_network demo 10.77.0.0/24 fd77::/64 http://203.0.113.10:8470 m 203.0.113.1:51820
+	sc_node m master 10.77.0.1 fd77::1
+	for n in e1 e2 e3 "$@"; do
+		sc_node "$n" edge "10.77.0.1${n#e}" "fd77::1${n#e}"
+	done
+}
+
+# Wait up to 10 s until node NAME (in host NAME) reports the registry reachable.
+sc_wait_registry() {
+	tb_wait_for 10 bash -c "ip netns exec $(tb_ns "$1") $SCOPECTL status --json \
+		--interface $TB_PREFIX$1 2>/dev/null | grep -q '\"reachable\": *true'"
+}
+
+# Milliseconds from START (date +%s%N) to the first reply of pings from node
+# HOST (also its name) to DEST every 20 ms; empty if none within 20 s.
+# Waits first for HOST's overlay address (ping gives up at once without a
+# route).
+sc_first_ping() {
+	local h=$1 dst=$2 start=$3 first
+	tb_wait_for 10 bash -c "ip -n $(tb_ns "$h") addr show dev $TB_PREFIX$h 2>/dev/null |
+		grep -q 'inet '" || return 0
+	first=$(tb_exec "$h" ping -D -n -i 0.02 -c 1 -w 20 "$dst" 2>/dev/null |
+		awk -F'[][]' '/bytes from/ { print $2; exit }' || true)
+	[[ -n $first ]] || return 0
+	awk -v f="$first" -v s="$start" 'BEGIN { printf "%.0f\n", (f - s / 1e9) * 1000 }'
+}
