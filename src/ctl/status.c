@@ -87,7 +87,7 @@ static int find_socket(const struct ctl_io *io, char *path, size_t cap)
 		if (len <= 5 || len > IFNAME_MAX + 5 || strcmp(e->d_name + len - 5, ".sock") != 0)
 			continue;
 		if (n++ == 0)
-			snprintf(found, sizeof(found), "%s", e->d_name);
+			memcpy(found, e->d_name, len + 1); /* len <= IFNAME_MAX + 5 < 64 */
 		len = strlen(names);
 		snprintf(names + len, sizeof(names) - len, "%s%.*s", len ? ", " : "",
 			 (int)(strlen(e->d_name) - 5), e->d_name);
