@@ -39,16 +39,28 @@ setup_dir() {
 	fi
 }
 
+# ninja's progress is noise; its errors are not: show them on failure.
+quiet_ninja() {
+	local out
+	out=$(mktemp)
+	if ! ninja -C "$1" >"$out" 2>&1; then
+		grep -E -A12 'FAILED|error' "$out" | head -60 >&2
+		rm -f "$out"
+		die "build in $1 failed"
+	fi
+	rm -f "$out"
+}
+
 build() {
 	log "building (build/)"
 	setup_dir build
-	ninja -C build >/dev/null
+	quiet_ninja build
 }
 
 build_asan() {
 	log "building with ASan+UBSan (build-asan/)"
 	setup_dir build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
-	ninja -C build-asan >/dev/null
+	quiet_ninja build-asan
 }
 
 build_fuzz() {
@@ -57,7 +69,7 @@ build_fuzz() {
 		CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined \
 			-Db_lundef=false -Dbuildtype=debugoptimized >/dev/null
 	fi
-	ninja -C build-fuzz >/dev/null
+	quiet_ninja build-fuzz
 }
 
 # Tallies, added up from TAP lines ("ok", "not ok", "# SKIP") of every runner.
