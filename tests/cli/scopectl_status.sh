@@ -69,7 +69,11 @@ fi
 
 "$ctl" status --bogus --socket "$sock" >/dev/null 2>"$dir/err"
 check "an unknown option is refused with exit 1" test $? -eq 1
-check "stop the server (socket unlinked)" bash -c "kill $pid; wait $pid 2>/dev/null; ! test -e '$sock'"
+# The server is this shell's child: kill it, wait for it, then its socket
+# must be gone (it unlinks it on SIGTERM).
+kill "$pid"
+wait "$pid" 2>/dev/null
+check "stop the server (socket unlinked)" test ! -e "$sock"
 pid=
 
 "$ctl" status --socket "$sock" >"$dir/out" 2>"$dir/err"
