@@ -16,6 +16,7 @@
 #include "agent/cache.h"
 #include "agent/ctlsock.h"
 #include "agent/nl.h"
+#include "agent/nlmon.h"
 #include "agent/peer.h"
 #include "agent/regclient.h"
 #include "crypto/ct.h"
@@ -24,6 +25,7 @@
 #include "policy/star.h"
 #include "proto/kill.h"
 #include "proto/record.h"
+#include "proto/revoke.h"
 
 /* Back-off while the registry is unreachable, seconds. */
 #define BACKOFF_MIN 1
@@ -34,10 +36,10 @@
 /* What the registry thread hands to the loop. */
 struct msg {
 	struct msg *next;
-	enum { MSG_LIST, MSG_EVENTS, MSG_KILL, MSG_UNREACHABLE } type;
+	enum { MSG_LIST, MSG_EVENTS, MSG_KILL, MSG_UNREACHABLE, MSG_REVOKE } type;
 	struct regclient_peers list;	/* MSG_LIST */
 	struct regclient_events events; /* MSG_EVENTS */
-	uint8_t *kill;			/* MSG_KILL: raw record, not verified */
+	uint8_t *kill; /* MSG_KILL: raw record, not verified; MSG_REVOKE: raw list */
 	size_t kill_len;
 };
 
@@ -63,6 +65,7 @@ struct agent {
 	struct loop *loop;
 	struct engine *eng;
 	struct nl *nl;
+	struct nlmon *nlmon; /* address changes; NULL: not watched */
 	int ifindex;
 	bool killed;
 
@@ -75,6 +78,10 @@ struct agent {
 	struct agent_ctlsock *ctl;
 	struct agent_cache *cache; /* NULL: no state directory usable */
 	uint64_t version;	   /* registry version of the peer set */
+	/* The newest revocation list adopted (loop's copy, verified), and the
+	 * registry thread's own copy, which its client checks documents with. */
+	struct proto_revoke *rl;
+	struct proto_revoke *thread_rl;
 	/* A node with nothing cached configures its peers only once the
 	 * registry has answered (or is known to be away): its master learns
 	 * about it from the same join, and a first handshake sent before that
@@ -133,6 +140,14 @@ static int peer_upsert(struct agent *a, struct agent_peer *p)
 	ssize_t i = peer_index(a, p->name);
 
 	if (i >= 0) {
+		/* A registry could replay an older signed record of the peer
+		 * (roll its endpoints back): the newest one seen stays. */
+		if (p->signed_at < a->peers[i].signed_at) {
+			logf_(a, AGENT_LOG_ERROR, "subsys=agent event=stale_record_ignored peer=%s",
+			      p->name);
+			agent_peer_clear(p);
+			return 0;
+		}
 		agent_peer_clear(&a->peers[i]);
 		a->peers[i] = *p;
 	} else {
@@ -498,6 +513,8 @@ static int fetch_list(struct agent *a, struct regclient *rc, uint64_t *cursor)
 	return 0;
 }
 
+static void fetch_revocations(struct agent *a, struct regclient *rc);
+
 static int follow_events(struct agent *a, struct regclient *rc, uint64_t *cursor)
 {
 	while (!stopping(a)) {
@@ -517,6 +534,14 @@ static int follow_events(struct agent *a, struct regclient *rc, uint64_t *cursor
 			return -ESTALE;
 		}
 		*cursor = m->events.cursor;
+		/* A revocation shows as a leave: fetch the new list before
+		 * anything else, so a replay of the revoked peer is refused. */
+		for (size_t i = 0; i < m->events.n; i++)
+			if (m->events.ev[i].type == RC_EV_LEAVE &&
+			    !strcmp(m->events.ev[i].reason, "revoked")) {
+				fetch_revocations(a, rc);
+				break;
+			}
 		if (m->events.n) {
 			post(a, m);
 		} else {
@@ -525,6 +550,39 @@ static int follow_events(struct agent *a, struct regclient *rc, uint64_t *cursor
 		}
 	}
 	return 0;
+}
+
+static struct proto_revoke *revoke_parse(const struct agent *a, const uint8_t *raw, size_t len);
+
+/* The registry's revocation list, if newer than the thread's: adopted for
+ * the client's checks at once, and handed to the loop. */
+static void fetch_revocations(struct agent *a, struct regclient *rc)
+{
+	struct proto_revoke *rl;
+	struct msg *m;
+	uint8_t *raw = NULL;
+	size_t len = 0;
+
+	if (regclient_get_revocations(rc, &raw, &len))
+		return;
+	rl = revoke_parse(a, raw, len);
+	if (!rl || (a->thread_rl && proto_revoke_replaces(a->thread_rl, rl))) {
+		proto_revoke_free(rl);
+		free(raw);
+		return;
+	}
+	proto_revoke_free(a->thread_rl);
+	a->thread_rl = rl;
+	regclient_set_revocations(rc, rl);
+	m = calloc(1, sizeof(*m));
+	if (!m) {
+		free(raw);
+		return;
+	}
+	m->type = MSG_REVOKE;
+	m->kill = raw;
+	m->kill_len = len;
+	post(a, m);
 }
 
 /* A kill switch stored while this node was away. */
@@ -561,8 +619,10 @@ static void *registry_main(void *arg)
 		uint64_t version = 0, cursor = 0;
 		int r = regclient_new(a->url, &a->net, a->identity, &rc);
 
-		if (!r)
+		if (!r) {
 			regclient_set_refuse_cb(rc, on_refused, a);
+			regclient_set_revocations(rc, a->thread_rl);
+		}
 		if (!r)
 			r = regclient_join(rc, a->cert_raw, a->p.cert_len, a->p.role, a->endpoints,
 					   a->p.n_endpoints, &version);
@@ -571,6 +631,7 @@ static void *registry_main(void *arg)
 			      (unsigned long long)version);
 			backoff = BACKOFF_MIN;
 			fetch_kill(a, rc);
+			fetch_revocations(a, rc);
 			r = fetch_list(a, rc, &cursor);
 		}
 		if (!r)
@@ -593,8 +654,18 @@ static void *registry_main(void *arg)
 static void take_list(struct agent *a, struct regclient_peers *l)
 {
 	a->version = l->version;
-	if (l->full)
-		peers_clear(a);
+	/* A full list replaces the view: who is absent goes; who is present is
+	 * upserted (so an older record than held still loses). */
+	for (size_t i = 0; l->full && i < a->n_peers;) {
+		bool listed = false;
+
+		for (size_t j = 0; j < l->n && !listed; j++)
+			listed = !strcmp(l->peers[j].name, a->peers[i].name);
+		if (listed)
+			i++;
+		else
+			peer_remove(a, a->peers[i].name);
+	}
 	for (size_t i = 0; i < l->n_left; i++)
 		peer_remove(a, l->left[i]);
 	for (size_t i = 0; i < l->n; i++)
@@ -627,6 +698,51 @@ static void take_events(struct agent *a, struct regclient_events *e)
 			break;
 		}
 	}
+}
+
+/* Decode and verify a revocation list; NULL if it is not good for us. */
+static struct proto_revoke *revoke_parse(const struct agent *a, const uint8_t *raw, size_t len)
+{
+	struct proto_revoke *rl = NULL;
+
+	if (proto_revoke_decode(&rl, raw, len) || proto_revoke_verify(rl, &a->net)) {
+		proto_revoke_free(rl);
+		return NULL;
+	}
+	return rl;
+}
+
+/* Adopt a newer revocation list: keep it, persist it, and drop every held
+ * peer whose certificate it revokes (a registry that keeps serving them
+ * cannot bring them back: documents are verified against it). */
+static void adopt_revocations(struct agent *a, const uint8_t *raw, size_t len, const char *from)
+{
+	struct proto_revoke *rl = revoke_parse(a, raw, len);
+	uint64_t now = wall_s();
+
+	if (!rl) {
+		logf_(a, AGENT_LOG_ERROR, "subsys=agent event=revocations_refused from=%s", from);
+		return;
+	}
+	if (a->rl && proto_revoke_replaces(a->rl, rl)) {
+		proto_revoke_free(rl); /* not newer than what we hold */
+		return;
+	}
+	proto_revoke_free(a->rl);
+	a->rl = rl;
+	if (a->cache && strcmp(from, "cache"))
+		agent_cache_save_revocations(a->cache, raw, len);
+	for (size_t i = 0; i < a->n_peers;) {
+		if (proto_cert_verify(&a->peers[i].cert, &a->net, a->rl, now) == 0) {
+			i++;
+			continue;
+		}
+		logf_(a, AGENT_LOG_INFO, "subsys=agent event=peer_revoked peer=%s",
+		      a->peers[i].name);
+		peer_remove(a, a->peers[i].name);
+	}
+	logf_(a, AGENT_LOG_INFO, "subsys=agent event=revocations_adopted from=%s entries=%zu", from,
+	      proto_revoke_count(a->rl));
 }
 
 /* The verified view, so a restart while the registry is away still comes
@@ -664,7 +780,18 @@ static void load_cache(struct agent *a)
 		return;
 	}
 	agent_cache_set_refuse_cb(a->cache, on_cache_refused, a);
-	r = agent_cache_load(a->cache, NULL, wall_s(), &cp);
+	{
+		uint8_t *raw = NULL;
+		size_t len = 0;
+
+		if (agent_cache_revocations(a->cache, &raw, &len) == 0) {
+			adopt_revocations(a, raw, len, "cache");
+			if (a->rl)
+				a->thread_rl = revoke_parse(a, raw, len);
+		}
+		free(raw);
+	}
+	r = agent_cache_load(a->cache, a->rl, wall_s(), &cp);
 	if (r) {
 		if (r != -ENOENT)
 			logf_(a, AGENT_LOG_ERROR, "subsys=cache event=load_failed err=\"%s\"",
@@ -703,6 +830,8 @@ static void on_wake(void *ctx)
 			take_events(a, &m->events);
 		else if (m->type == MSG_KILL && !a->killed)
 			consider_kill(a, m->kill, m->kill_len, "registry");
+		else if (m->type == MSG_REVOKE)
+			adopt_revocations(a, m->kill, m->kill_len, "registry");
 		msg_free(m);
 		m = next;
 	}
@@ -785,6 +914,56 @@ static int status_fn(void *ctx, struct agent_status *st)
 			return r;
 	}
 	return 0;
+}
+
+/* ---- address changes ------------------------------------------------------ */
+
+/* The host's underlay changed (migration, a new uplink, a DHCP renewal): the
+ * address our peers know us by may be gone. Forget every sticky source and
+ * send every peer a keepalive now, so each one roams to our new address on
+ * this authenticated packet rather than on our next persistent keepalive
+ * (up to PersistentKeepalive seconds, or never without one). Configured
+ * endpoints are static, so the registry has nothing new to learn here. */
+static void on_addr_change(void *ctx, unsigned int what)
+{
+	struct agent *a = ctx;
+	const struct wg_sink *sink;
+	struct wg_dev *dev;
+	uint64_t now = io_now_ns();
+	size_t sent = 0;
+
+	if (a->killed || !a->eng)
+		return;
+	dev = engine_dev(a->eng);
+	sink = engine_sink(a->eng);
+	wg_dev_clear_src(dev);
+	for (struct wg_peer *p = wg_dev_first_peer(dev); p; p = wg_dev_next_peer(p))
+		if (!wg_dev_send_keepalive(dev, now, p, sink))
+			sent++;
+	engine_kick(a->eng);
+	logf_(a, AGENT_LOG_INFO,
+	      "subsys=agent event=underlay_changed addr=%d link=%d route=%d overrun=%d "
+	      "keepalives=%zu",
+	      !!(what & NLMON_ADDR), !!(what & NLMON_LINK), !!(what & NLMON_ROUTE),
+	      !!(what & NLMON_OVERRUN), sent);
+}
+
+/* Not fatal if it fails: the node still works, it only recovers from a move
+ * at its next persistent keepalive. SCOPE_ADDR_WATCH=off turns it off (for
+ * comparisons: tests/netns/star_migrate.sh). */
+static void addr_watch_start(struct agent *a)
+{
+	const char *env = getenv("SCOPE_ADDR_WATCH");
+	int r;
+
+	if (env && !strcmp(env, "off")) {
+		logf_(a, AGENT_LOG_INFO, "subsys=agent event=addr_watch_off");
+		return;
+	}
+	r = nlmon_new(a->loop, a->ifindex, on_addr_change, a, &a->nlmon);
+	if (r)
+		logf_(a, AGENT_LOG_ERROR, "subsys=agent event=addr_watch_failed err=\"%s\"",
+		      strerror(-r));
 }
 
 /* ---- set-up --------------------------------------------------------------- */
@@ -880,6 +1059,7 @@ int agent_new(const struct agent_params *p, struct loop *loop, struct agent **ou
 	}
 	load_cache(a);
 	reconcile(a);
+	addr_watch_start(a);
 	loop_set_wake_fn(loop, on_wake, a);
 	r = pthread_create(&a->thread, NULL, registry_main, a);
 	if (r) {
@@ -918,6 +1098,7 @@ void agent_free(struct agent *a)
 		close(a->nudge_fd);
 	}
 	agent_ctlsock_free(a->ctl);
+	nlmon_free(a->nlmon);
 	for (m = a->head; m;) {
 		struct msg *next = m->next;
 
@@ -926,6 +1107,8 @@ void agent_free(struct agent *a)
 	}
 	engine_free(a->eng);
 	agent_cache_free(a->cache);
+	proto_revoke_free(a->rl);
+	proto_revoke_free(a->thread_rl);
 	nl_close(a->nl);
 	peers_clear(a);
 	free(a->peers);

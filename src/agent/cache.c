@@ -21,6 +21,7 @@
 #include <jansson.h>
 
 #include "common/parse.h"
+#include "proto/limits.h"
 #include "proto/netdef.h"
 
 #define CACHE_FORMAT 1
@@ -28,6 +29,8 @@
 #define PEERS_TMP    ".peers.json.tmp"
 #define KILL_FILE    "kill-serial"
 #define KILL_TMP     ".kill-serial.tmp"
+#define REVOKE_FILE  "revoked.scope"
+#define REVOKE_TMP   ".revoked.scope.tmp"
 
 struct agent_cache {
 	int dfd;
@@ -348,4 +351,38 @@ int agent_cache_save_kill_serial(struct agent_cache *c, uint64_t serial)
 	if (!err && serial == cur)
 		return 0;
 	return replace(c, KILL_TMP, KILL_FILE, write_serial, &v);
+}
+
+/* ---- revocation list ---- */
+
+struct blob {
+	const uint8_t *p;
+	size_t n;
+};
+
+static int write_blob(FILE *f, void *ctx)
+{
+	const struct blob *b = ctx;
+
+	return fwrite(b->p, 1, b->n, f) == b->n ? 0 : -EIO;
+}
+
+int agent_cache_revocations(struct agent_cache *c, uint8_t **rec, size_t *len)
+{
+	char *p;
+	int err = slurp(c, REVOKE_FILE, PROTO_REVOKE_RECORD_MAX, &p, len);
+
+	if (err)
+		return err;
+	*rec = (uint8_t *)p;
+	return 0;
+}
+
+int agent_cache_save_revocations(struct agent_cache *c, const uint8_t *rec, size_t len)
+{
+	struct blob b = { rec, len };
+
+	if (len > PROTO_REVOKE_RECORD_MAX)
+		return -EFBIG;
+	return replace(c, REVOKE_TMP, REVOKE_FILE, write_blob, &b);
 }

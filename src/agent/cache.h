@@ -65,4 +65,11 @@ int agent_cache_kill_serial(struct agent_cache *c, uint64_t *serial);
  * serial is below it; the same serial again is 0). */
 int agent_cache_save_kill_serial(struct agent_cache *c, uint64_t serial);
 
+/* The newest verified revocation list the node adopted, raw (canonical
+ * bytes; the caller decodes and verifies it again). *rec is the caller's to
+ * free. 0, -ENOENT (none), -EFBIG, or an I/O errno. */
+int agent_cache_revocations(struct agent_cache *c, uint8_t **rec, size_t *len);
+/* Replace it (atomically). 0, -EFBIG or an I/O errno. */
+int agent_cache_save_revocations(struct agent_cache *c, const uint8_t *rec, size_t len);
+
 #endif

@@ -618,3 +618,22 @@ void wg_dev_initiate(struct wg_dev *dev, uint64_t now, struct wg_peer *peer,
 {
 	wg_send_initiation(dev, peer, now, false, sink);
 }
+
+int wg_dev_send_keepalive(struct wg_dev *dev, uint64_t now, struct wg_peer *peer,
+			  const struct wg_sink *sink)
+{
+	if (!sink)
+		return -ENETDOWN;
+	/* Without an endpoint nothing could leave; do not queue either, or a
+	 * peer that never calls would hold an empty packet forever. */
+	if (!wg_has_endpoint(peer))
+		return WG_ERR_NO_ENDPOINT;
+	wg_send_keepalive(dev, peer, now, sink);
+	return 0;
+}
+
+void wg_dev_clear_src(struct wg_dev *dev)
+{
+	for (struct wg_peer *p = dev->peer_first; p; p = p->next)
+		wg_peer_clear_endpoint_src(p);
+}

@@ -254,4 +254,16 @@ void wg_peer_psk_retire(struct wg_peer *peer, size_t keep);
 void wg_dev_initiate(struct wg_dev *dev, uint64_t now, struct wg_peer *peer,
 		     const struct wg_sink *sink);
 
+/* Send peer a keepalive now, e.g. after the host's addresses changed, so the
+ * peer roams to our new source at once instead of at the next persistent
+ * keepalive: an empty data packet if a session can send, else the empty
+ * packet is queued and a handshake starts (rate-limited as usual). 0,
+ * WG_ERR_NO_ENDPOINT (nothing sent or queued), or -ENETDOWN (sink NULL). */
+int wg_dev_send_keepalive(struct wg_dev *dev, uint64_t now, struct wg_peer *peer,
+			  const struct wg_sink *sink);
+/* Forget every peer's sticky local source address (and its interface), so
+ * the next datagrams leave from whatever the kernel picks now: call it when
+ * the host's addresses change, as the Linux driver drops its source cache. */
+void wg_dev_clear_src(struct wg_dev *dev);
+
 #endif

@@ -4,7 +4,8 @@
  * handshake and data, confirmation, keepalives, rekeying, retransmission and
  * giving up, key zeroing, persistent keepalive, replays, counter limits,
  * cookies under load, rate limiting, PSKs and the PSK ring, roaming, source
- * filtering, in-engine forwarding and configuration.
+ * filtering, in-engine forwarding, configuration, keepalives on demand and
+ * forgetting sticky sources (address changes).
  */
 #include <errno.h>
 
@@ -857,6 +858,100 @@ static void test_private_key_change(void)
 	h_reset();
 }
 
+/* Count n's empty data messages (keepalives: 16-byte header + 16-byte tag). */
+static int count_keepalives(const struct h_node *n)
+{
+	int i, k = 0;
+
+	for (i = 0; i < n->n_log; i++)
+		k += n->log[i].type == MESSAGE_DATA && n->log[i].len == 32;
+	return k;
+}
+
+static void test_send_keepalive_now(void)
+{
+	struct wg_peer_config cfg;
+	struct wg_peer_info info;
+	struct wg_peer *pn;
+	int k, tun, b_sent;
+
+	setup_pair();
+	/* No session yet: a handshake starts, and the keepalive follows it. */
+	CHECK_EQ(wg_dev_send_keepalive(A.dev, h_now, pa, &A.sink), 0);
+	CHECK_EQ(h_count_log(&A, MESSAGE_HANDSHAKE_INITIATION), 1);
+	h_pump();
+	CHECK(h_has_session(pa));
+	CHECK(h_has_session(pb));
+	CHECK_EQ(count_keepalives(&A), 1);
+	CHECK_EQ(B.n_tun, 0); /* a keepalive is nothing for TUN */
+	/* A session: one empty data packet at once, no new handshake. */
+	h_advance(SC_NSEC_PER_SEC);
+	h_pump();
+	k = count_keepalives(&A);
+	tun = B.n_tun;
+	b_sent = B.n_log;
+	/* A's address changed (migration); the keepalive makes B follow now,
+	 * without any data and without waiting for a persistent keepalive. */
+	h_set_addr(&A, 1, 6000);
+	CHECK_EQ(wg_dev_send_keepalive(A.dev, h_now, pa, &A.sink), 0);
+	CHECK_EQ(count_keepalives(&A), k + 1);
+	CHECK_EQ(A.log[A.n_log - 1].at, h_now);
+	CHECK_EQ(h_count_log(&A, MESSAGE_HANDSHAKE_INITIATION), 1);
+	h_pump();
+	CHECK_EQ(B.events[WG_EVENT_ENDPOINT_CHANGED], 1);
+	wg_peer_get_info(pb, &info);
+	CHECK_EQ(ntohs(info.endpoint.addr.in4.sin_port), 6000);
+	CHECK_EQ(B.n_tun, tun);
+	/* Keepalives are not answered. */
+	CHECK_EQ(B.n_log, b_sent);
+	/* A peer without an endpoint: refused, nothing sent or queued. */
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.flags = WG_PEER_HAS_PUBLIC_KEY;
+	h_node_init(&R, "R", 3);
+	memcpy(cfg.public_key, R.pub, 32);
+	CHECK_EQ(wg_dev_set_peer(A.dev, h_now, &cfg, &A.sink, &pn), 0);
+	k = A.n_log;
+	CHECK_EQ(wg_dev_send_keepalive(A.dev, h_now, pn, &A.sink), WG_ERR_NO_ENDPOINT);
+	CHECK_EQ(A.n_log, k);
+	/* A device that is down (no sink) sends nothing. */
+	k = A.n_log;
+	CHECK_EQ(wg_dev_send_keepalive(A.dev, h_now, pa, NULL), -ENETDOWN);
+	CHECK_EQ(A.n_log, k);
+	h_reset();
+}
+
+static void test_clear_src(void)
+{
+	struct wg_peer_info info;
+	size_t len;
+
+	setup_pair();
+	/* B hears A on its local address 192.0.2.99: the sticky source. */
+	A.addr.src.v4.s_addr = htonl(0xc0000263u);
+	A.addr.src_ifindex = 7;
+	establish();
+	wg_peer_get_info(pb, &info);
+	CHECK_EQ(info.endpoint.src.v4.s_addr, htonl(0xc0000263u));
+	CHECK_EQ(info.endpoint.src_ifindex, 7);
+	/* B's addresses changed: the source is forgotten, the endpoint kept. */
+	wg_dev_clear_src(B.dev);
+	wg_peer_get_info(pb, &info);
+	CHECK_EQ(info.endpoint.src.v4.s_addr, 0);
+	CHECK_EQ(info.endpoint.src_ifindex, 0);
+	CHECK_EQ(info.endpoint.addr.in4.sin_addr.s_addr, A.addr.addr.in4.sin_addr.s_addr);
+	CHECK_EQ(info.endpoint.addr.in4.sin_port, A.addr.addr.in4.sin_port);
+	len = h_ip4(pkt, "10.0.0.2", "10.0.0.1", 10, 21);
+	CHECK_EQ(h_send(&B, pkt, len), 0);
+	CHECK_EQ(B.out[B.n_out - 1].to.src.v4.s_addr, 0);
+	CHECK_EQ(B.out[B.n_out - 1].to.src_ifindex, 0);
+	h_pump();
+	CHECK_EQ(A.n_tun, 1);
+	/* A device without peers is fine. */
+	h_node_init(&R, "R", 3);
+	wg_dev_clear_src(R.dev);
+	h_reset();
+}
+
 static const struct t_case cases[] = {
 	T(test_handshake_and_data),
 	T(test_ipv6_and_padding),
@@ -878,6 +973,8 @@ static const struct t_case cases[] = {
 	T(test_forwarding),
 	T(test_config),
 	T(test_private_key_change),
+	T(test_send_keepalive_now),
+	T(test_clear_src),
 };
 
 int main(void)
