@@ -1,47 +1,34 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The control socket (ctlsock.h): one request line per connection, one JSON
- * document back, everything non-blocking on the engine's loop.
+ * document back, everything non-blocking on the engine's loop. The socket
+ * file, accepting and the connections' I/O are io/unixsock.h's.
  */
-#define _GNU_SOURCE /* accept4 */
 #include "agent/ctlsock.h"
 
 #include <errno.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include "crypto/keys.h"
+#include "io/unixsock.h"
 #include "proto/cert.h"
 
 #define BACKLOG 8
 
 struct ctl_client {
-	struct agent_ctlsock *srv;
-	struct ctl_client *next, *prev; /* newest first */
-	int fd;
-	char in[AGENT_CTL_MAX_REQUEST];
-	size_t in_len;
-	char *out; /* the reply, once the request is complete */
+	struct unixsock_conn conn; /* first: the request is read into its buffer */
+	char *out;		   /* the reply, once the request is complete */
 	size_t out_len, out_off;
 };
 
 struct agent_ctlsock {
-	struct loop *loop;
-	int fd;
+	struct unixsock *sock;
 	agent_ctl_status_fn fn;
 	void *ctx;
-	struct ctl_client *clients, *oldest;
-	size_t n_clients;
-	dev_t dev; /* the socket file we made, to unlink only that */
-	ino_t ino;
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
 /* ---- the status document ------------------------------------------------- */
@@ -198,23 +185,9 @@ char *agent_status_json(const struct agent_status *st)
 
 /* ---- clients ------------------------------------------------------------- */
 
-static void client_close(struct ctl_client *c)
+static void client_free(void *ctx, struct unixsock_conn *conn)
 {
-	struct agent_ctlsock *s = c->srv;
-
-	loop_del_fd(s->loop, c->fd);
-	close(c->fd);
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		s->clients = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	else
-		s->oldest = c->prev;
-	s->n_clients--;
-	free(c->out);
-	free(c);
+	free(((struct ctl_client *)conn)->out);
 }
 
 static char *error_doc(const char *msg)
@@ -245,298 +218,118 @@ static char *status_doc(struct agent_ctlsock *s)
 }
 
 /* The reply to the request in[0, n) (without its newline). */
-static void client_answer(struct ctl_client *c, size_t n, bool complete)
+static void client_answer(struct agent_ctlsock *s, struct ctl_client *c, size_t n, bool complete)
 {
+	const char *in = c->conn.in;
 	char *doc, *line;
 	size_t len;
 
-	if (n && c->in[n - 1] == '\r')
+	if (n && in[n - 1] == '\r')
 		n--;
 	if (!complete)
 		doc = error_doc("request too long");
-	else if (n == 6 && memcmp(c->in, "status", 6) == 0) /* not secret */
-		doc = status_doc(c->srv);
+	else if (n == 6 && memcmp(in, "status", 6) == 0) /* not secret */
+		doc = status_doc(s);
 	else
 		doc = error_doc("unknown request (try \"status\")");
 	len = doc ? strlen(doc) : 0;
 	line = doc ? realloc(doc, len + 2) : NULL;
 	if (!line) {
 		free(doc);
-		client_close(c);
+		unixsock_close(&c->conn);
 		return;
 	}
 	line[len] = '\n';
 	line[len + 1] = '\0';
 	c->out = line;
 	c->out_len = len + 1;
-	if (loop_mod_fd(c->srv->loop, c->fd, EPOLLOUT))
-		client_close(c);
+	if (unixsock_watch(&c->conn, EPOLLOUT))
+		unixsock_close(&c->conn);
 }
 
-/* Read until a newline. 1: a request is complete (or too long), 0: wait,
- * -1: the client is gone or went silent mid-request. */
-static int client_read(struct ctl_client *c, size_t *req_len, bool *complete)
+static void client_event(void *ctx, struct unixsock_conn *conn, uint32_t events)
 {
-	ssize_t n;
-	char *nl;
-
-	for (;;) {
-		if (c->in_len == sizeof(c->in)) {
-			*complete = false;
-			*req_len = c->in_len;
-			return 1;
-		}
-		n = read(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
-		if (n == 0)
-			return -1;
-		nl = memchr(c->in + c->in_len, '\n', (size_t)n);
-		c->in_len += (size_t)n;
-		if (nl) {
-			*complete = true;
-			*req_len = (size_t)(nl - c->in);
-			return 1;
-		}
-	}
-}
-
-static void client_write(struct ctl_client *c)
-{
-	ssize_t n;
-
-	while (c->out_off < c->out_len) {
-		/* MSG_NOSIGNAL: a client that left gets EPIPE, not us SIGPIPE. */
-		n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
-			 MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
-		if (n < 0)
-			break;
-		c->out_off += (size_t)n;
-	}
-	client_close(c);
-}
-
-static void client_event(void *ctx, int fd, uint32_t events)
-{
-	struct ctl_client *c = ctx;
-	bool complete = false;
-	size_t n = 0;
-	int ret;
+	struct ctl_client *c = (struct ctl_client *)conn;
+	const char *nl;
 
 	if (c->out) {
-		client_write(c);
+		/* Sent, or the client is gone: either way, done. */
+		if (unixsock_send(conn, c->out, c->out_len, &c->out_off))
+			unixsock_close(conn);
 		return;
 	}
-	ret = client_read(c, &n, &complete);
-	if (ret < 0)
-		client_close(c);
-	else if (ret > 0)
-		client_answer(c, n, complete);
-}
-
-static void on_accept(void *ctx, int fd, uint32_t events)
-{
-	struct agent_ctlsock *s = ctx;
-	struct ctl_client *c;
-	int cfd;
-
-	for (;;) {
-		cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (cfd < 0 && (errno == EINTR || errno == ECONNABORTED))
-			continue;
-		if (cfd < 0)
-			return;
-		/* Full: the oldest connection is the likeliest to be stuck. */
-		if (s->n_clients >= AGENT_CTL_MAX_CLIENTS)
-			client_close(s->oldest);
-		c = calloc(1, sizeof(*c));
-		if (!c || loop_add_fd(s->loop, cfd, EPOLLIN, client_event, c)) {
-			close(cfd);
-			free(c);
-			continue;
-		}
-		c->srv = s;
-		c->fd = cfd;
-		c->next = s->clients;
-		if (s->clients)
-			s->clients->prev = c;
-		else
-			s->oldest = c;
-		s->clients = c;
-		s->n_clients++;
+	if (unixsock_read(conn)) {
+		unixsock_close(conn);
+		return;
 	}
+	nl = memchr(conn->in, '\n', conn->in_len);
+	if (nl)
+		client_answer(ctx, c, (size_t)(nl - conn->in), true);
+	else if (conn->in_len == AGENT_CTL_MAX_REQUEST)
+		client_answer(ctx, c, conn->in_len, false);
+	else if (conn->eof)
+		unixsock_close(conn); /* silent mid-request */
 }
 
 /* ---- the socket ---------------------------------------------------------- */
-
-__attribute__((format(printf, 4, 5))) static int errf(char *err, size_t errlen, int neg,
-						      const char *fmt, ...)
-{
-	char msg[256];
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(msg, sizeof(msg), fmt, ap);
-		va_end(ap);
-		snprintf(err, errlen, "%s: %s", msg, strerror(-neg));
-	}
-	return neg;
-}
-
-static bool ifname_ok(const char *ifname)
-{
-	size_t n = strnlen(ifname, 16);
-
-	return n > 0 && n < 16 && !strchr(ifname, '/') && strcmp(ifname, ".") != 0 &&
-	       strcmp(ifname, "..") != 0;
-}
-
-/* The path is taken: replace it if it is a socket nobody answers on. */
-static int clear_stale(const struct sockaddr_un *sun, char *err, size_t errlen)
-{
-	struct stat st;
-	int fd, ret;
-
-	if (lstat(sun->sun_path, &st))
-		return errno == ENOENT ? 0
-				       : errf(err, errlen, -errno, "cannot stat %s", sun->sun_path);
-	if (!S_ISSOCK(st.st_mode))
-		return errf(err, errlen, -EEXIST, "%s exists and is not a socket", sun->sun_path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return errf(err, errlen, -errno, "socket");
-	ret = connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) ? -errno : 0;
-	close(fd);
-	if (ret == 0 || ret == -EAGAIN)
-		return errf(err, errlen, -EADDRINUSE, "%s is in use: is scoped already running?",
-			    sun->sun_path);
-	if (ret != -ECONNREFUSED && ret != -ENOENT)
-		return errf(err, errlen, ret, "cannot probe %s", sun->sun_path);
-	if (unlink(sun->sun_path) && errno != ENOENT)
-		return errf(err, errlen, -errno, "cannot remove the stale socket %s",
-			    sun->sun_path);
-	return 0;
-}
-
-static int listen_on(struct agent_ctlsock *s, char *err, size_t errlen)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	struct stat st;
-	int ret;
-
-	memcpy(sun.sun_path, s->path, sizeof(sun.sun_path));
-	s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (s->fd < 0)
-		return errf(err, errlen, -errno, "cannot create the control socket");
-	if (bind(s->fd, (struct sockaddr *)&sun, sizeof(sun))) {
-		if (errno != EADDRINUSE)
-			return errf(err, errlen, -errno, "cannot bind %s", s->path);
-		ret = clear_stale(&sun, err, errlen);
-		if (ret)
-			return ret;
-		if (bind(s->fd, (struct sockaddr *)&sun, sizeof(sun)))
-			return errf(err, errlen, -errno, "cannot bind %s", s->path);
-	}
-	/* Before listen(): nobody can connect while the mode is the umask's. */
-	if (chmod(s->path, S_IRUSR | S_IWUSR) || stat(s->path, &st)) {
-		ret = errf(err, errlen, -errno, "cannot set the mode of %s", s->path);
-		unlink(s->path);
-		return ret;
-	}
-	s->dev = st.st_dev;
-	s->ino = st.st_ino;
-	if (listen(s->fd, BACKLOG)) {
-		ret = errf(err, errlen, -errno, "cannot listen on %s", s->path);
-		unlink(s->path);
-		return ret;
-	}
-	return 0;
-}
-
-static int make_dir(const char *dir, char *err, size_t errlen)
-{
-	struct stat st;
-
-	if (mkdir(dir, 0755) && errno != EEXIST)
-		return errf(err, errlen, -errno, "cannot create %s", dir);
-	if (stat(dir, &st))
-		return errf(err, errlen, -errno, "cannot stat %s", dir);
-	if (!S_ISDIR(st.st_mode))
-		return errf(err, errlen, -ENOTDIR, "%s", dir);
-	return 0;
-}
 
 int agent_ctlsock_new(const char *dir, const char *ifname, struct loop *loop,
 		      agent_ctl_status_fn fn, void *ctx, struct agent_ctlsock **out, char *err,
 		      size_t errlen)
 {
+	struct unixsock_cfg cfg = {
+		.dir = dir,
+		.name = ifname,
+		/* Root only, in practice: the status names peers, endpoints, traffic. */
+		.mode = S_IRUSR | S_IWUSR,
+		.backlog = BACKLOG,
+		.max_conns = AGENT_CTL_MAX_CLIENTS,
+		.evict_oldest = true,
+		.conn_size = sizeof(struct ctl_client),
+		.in_first = AGENT_CTL_MAX_REQUEST,
+		.in_max = AGENT_CTL_MAX_REQUEST,
+		.what = "control socket",
+		.in_use = "is scoped already running?",
+		.on_event = client_event,
+		.on_close = client_free,
+	};
+	struct io_err ioerr = { "" };
 	struct agent_ctlsock *s;
-	int n, ret;
+	int ret;
 
-	if (!ifname_ok(ifname))
-		return errf(err, errlen, -EINVAL, "bad interface name '%.16s'", ifname);
 	s = calloc(1, sizeof(*s));
-	if (!s)
-		return errf(err, errlen, -ENOMEM, "control socket");
-	s->fd = -1;
-	s->loop = loop;
-	s->fn = fn;
-	s->ctx = ctx;
-	n = snprintf(s->path, sizeof(s->path), "%s/%s.sock", dir, ifname);
-	if (n < 0 || (size_t)n >= sizeof(s->path)) {
-		ret = errf(err, errlen, -ENAMETOOLONG, "control socket path %s/%s.sock", dir,
-			   ifname);
-		goto fail;
+	if (!s) {
+		ret = io_errf(&ioerr, -ENOMEM, "control socket");
+	} else {
+		s->fn = fn;
+		s->ctx = ctx;
+		cfg.ctx = s;
+		ret = unixsock_new(&cfg, loop, &s->sock, &ioerr);
 	}
-	ret = make_dir(dir, err, errlen);
-	if (!ret)
-		ret = listen_on(s, err, errlen);
-	if (ret)
-		goto fail;
-	ret = loop_add_fd(loop, s->fd, EPOLLIN, on_accept, s);
 	if (ret) {
-		errf(err, errlen, ret, "cannot watch %s", s->path);
-		unlink(s->path);
-		goto fail;
+		if (err && errlen)
+			snprintf(err, errlen, "%s", ioerr.msg);
+		free(s);
+		return ret;
 	}
 	*out = s;
 	return 0;
-fail:
-	if (s->fd >= 0)
-		close(s->fd);
-	free(s);
-	return ret;
 }
 
 void agent_ctlsock_free(struct agent_ctlsock *s)
 {
-	struct stat st;
-
 	if (!s)
 		return;
-	while (s->clients)
-		client_close(s->clients);
-	loop_del_fd(s->loop, s->fd);
-	close(s->fd);
-	/* Only our own file: a newer daemon may have replaced it. */
-	if (lstat(s->path, &st) == 0 && st.st_dev == s->dev && st.st_ino == s->ino)
-		unlink(s->path);
+	unixsock_free(s->sock);
 	free(s);
 }
 
 const char *agent_ctlsock_path(const struct agent_ctlsock *s)
 {
-	return s->path;
+	return unixsock_path(s->sock);
 }
 
 size_t agent_ctlsock_clients(const struct agent_ctlsock *s)
 {
-	return s->n_clients;
+	return unixsock_conns(s->sock);
 }
