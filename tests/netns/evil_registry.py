@@ -27,6 +27,8 @@
 #   endpoint       TARGET's signed join body and summary name ENDPOINT
 #   replay         TARGET's last genuine document, unchanged, as a join
 #                  (after TARGET left or was revoked)
+#   forged_kill    a kill event carrying KILL (a kill switch signed by
+#                  another admin key), for every node
 #   none           serve nothing, only make every node fetch a clean list
 #
 # What was served to whom goes to stdout, one line each ("served gen=N
@@ -192,6 +194,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if new and ctl.get("where", "events") == "events" and ctl["attack"] != "none":
             q = urllib.parse.parse_qs(url.query)
             cursor = int(q.get("cursor", ["0"])[0])
+            if ctl["attack"] == "forged_kill":
+                ev = {"seq": cursor + 1, "type": "kill", "peer": "", "at": int(time.time()),
+                      "data": {"serial": int(time.time()), "kill": ctl["kill"]}}
+                self.reply(200, json.dumps({"cursor": cursor + 1, "events": [ev]}))
+                log("served gen=%d attack=%s to=%s" % (ctl["gen"], ctl["attack"], who))
+                return True
             if ctl["attack"] == "forged_join":
                 doc, kind = forged_doc(), "join"
             else:

@@ -146,8 +146,8 @@ attack() {
 	GEN=$((GEN + 1))
 	jq -n --argjson g "$GEN" --arg a "$attack" --arg w "$where" \
 		--arg k "$(cat "$SC_DIR/mallory.wgpub")" --arg ep "$MAL_EP" \
-		--arg t "$target" \
-		'{gen: $g, attack: $a, target: $t, where: $w, key: $k, endpoint: $ep}' \
+		--arg t "$target" --arg kill "${FORGED_KILL:-}" \
+		'{gen: $g, attack: $a, target: $t, where: $w, key: $k, endpoint: $ep, kill: $kill}' \
 		>"$TB_DIR/ctl.json.tmp"
 	mv -f "$TB_DIR/ctl.json.tmp" "$TB_DIR/ctl.json"
 	for n in "$@"; do
@@ -330,6 +330,23 @@ tb_check "m refuses the replayed document of the revoked e4" \
 tb_check "m does not configure the revoked e4 again" \
 	bash -c '! tail -n "+$(($2 + 1))" "$1" | grep -qE "event=peer_added peer=e4"' _ \
 	"$TB_DIR/m.log" "$before"
+
+# ---------------------------------------------------------------- (f) forged kill switch
+
+# A kill switch signed by the other admin key, served as a kill event: every
+# node logs it and stays up (the real registry would refuse to store it).
+tb__run "scopectl kill sign (forged)" "$SCOPECTL" kill sign --dir "$SC_DIR/net2" --all \
+	--out "$SC_DIR/forged.kill"
+FORGED_KILL=$(sed '/-----/d' "$SC_DIR/forged.kill" | tr -d '\n')
+before=$(log_mark m)
+before_e1=$(log_mark e1)
+attack forged_kill events m m e1 e2
+tb_check "m logs the forged kill switch and ignores it" \
+	log_since m "$before" 'event=kill_ignored from=registry'
+tb_check "e1 too" log_since e1 "$before_e1" 'event=kill_ignored from=registry'
+tb_check "every interface is still up after the forged kill switch" bash -c "
+	for n in m e1 e2 e3; do ip -n ${TB_PREFIX}-\$n link show ${TB_PREFIX}\$n >/dev/null || exit 1; done"
+tb_check "e1 still pings e2" tb_exec e1 ping -c 2 -i 0.2 -W 2 10.77.0.12
 
 # ---------------------------------------------------------------- network intact
 
