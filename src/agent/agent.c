@@ -90,6 +90,7 @@ struct agent {
 	/* One-shot timer: a peer added with an endpoint that has no session a
 	 * moment later gets its handshake sent again (see on_nudge). */
 	int nudge_fd;
+	unsigned int nudge_round; /* retries so far since the last addition */
 
 	/* Registry thread. */
 	pthread_t thread;
@@ -295,13 +296,19 @@ static void apply_routes(struct agent *a, const struct pol_star_diff *d)
  * within milliseconds, but when the edge's first initiation wins that race
  * the master drops it, and WireGuard would retry only REKEY_TIMEOUT (5 s)
  * later. So a peer added with an endpoint that has no session NUDGE_MS
- * after is configured afresh, which sends a new initiation at once. Once
- * per addition; after that the protocol's own timers rule. */
-#define NUDGE_MS 500
+ * after is configured afresh, which sends a new initiation at once; again
+ * after 1 s and 2 s if needed (NUDGE_ROUNDS in all). After that the
+ * protocol's own timers rule. */
+#define NUDGE_MS     500
+#define NUDGE_ROUNDS 3
 
 static void nudge_arm(struct agent *a)
 {
-	struct itimerspec its = { .it_value = { .tv_sec = 0, .tv_nsec = NUDGE_MS * 1000000L } };
+	/* 0.5 s, 1 s, 2 s after the addition, while the master may still be
+	 * catching up (a loaded machine, a slow registry). */
+	long ms = (long)NUDGE_MS << a->nudge_round;
+	struct itimerspec its = { .it_value = { .tv_sec = ms / 1000,
+						.tv_nsec = (ms % 1000) * 1000000L } };
 
 	if (a->nudge_fd >= 0)
 		timerfd_settime(a->nudge_fd, 0, &its, NULL);
@@ -313,6 +320,7 @@ static void on_nudge(void *ctx, int fd, uint32_t events)
 {
 	struct agent *a = ctx;
 	uint64_t ticks;
+	bool again = false;
 
 	(void)events;
 	if (read(fd, &ticks, sizeof(ticks)) < 0 || !a->applied || !a->eng)
@@ -329,11 +337,14 @@ static void on_nudge(void *ctx, int fd, uint32_t events)
 		if (info.has_session || info.last_handshake_ns)
 			continue;
 		wg_dev_remove_peer(engine_dev(a->eng), wp);
+		again = true;
 		if (!apply_peer(a, &add))
 			logf_(a, AGENT_LOG_INFO, "subsys=agent event=handshake_nudge peer=%s",
 			      w->name);
 	}
 	engine_kick(a->eng);
+	if (again && ++a->nudge_round < NUDGE_ROUNDS)
+		nudge_arm(a);
 }
 
 /* Compute the star from the verified peers and apply what changed. */
@@ -367,8 +378,10 @@ static void reconcile(struct agent *a)
 	if (pol_star_diff(a->applied, star, &diff))
 		goto oom;
 	for (size_t i = 0; i < diff->n_changes; i++) {
-		if (diff->changes[i].op == POL_STAR_ADD && diff->changes[i].peer->has_endpoint)
+		if (diff->changes[i].op == POL_STAR_ADD && diff->changes[i].peer->has_endpoint) {
+			a->nudge_round = 0;
 			nudge_arm(a);
+		}
 		r = apply_peer(a, &diff->changes[i]);
 		if (r)
 			logf_(a, AGENT_LOG_ERROR,

@@ -61,6 +61,13 @@ else
 	tb_notok "a first ping e1 -> e2 within 20 s"
 fi
 
+# Every edge has its session with the master (a loaded machine may need the
+# agent's handshake retries), then every pair.
+for n in e1 e2 e3; do
+	tb_wait_for 10 bash -c "ip netns exec $(tb_ns "$n") $SCOPECTL status --json \
+		--interface $TB_PREFIX$n | grep -q '\"last_handshake_age\": *[0-9]'" ||
+		tb_note "$n has no session with the master after 10 s"
+done
 declare -A OV=([e1]=10.77.0.11 [e2]=10.77.0.12 [e3]=10.77.0.13 [m]=10.77.0.1)
 for a in e1 e2 e3; do
 	for b in e1 e2 e3 m; do
