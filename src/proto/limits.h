@@ -43,4 +43,10 @@
 #define PROTO_SIGREQ_METHOD_MAX 16
 #define PROTO_SIGREQ_PATH_MAX	2048
 
+/* Post-quantum KEX messages between two peers (proto/kex.h, docs/pq.md):
+ * the largest, an X-Wing encapsulation key offer, is about 1.5 KiB; the
+ * registry's mailbox takes up to 8 KiB. A fresh nonce per message. */
+#define PROTO_KEX_RECORD_MAX 2048
+#define PROTO_KEX_NONCE_LEN  16
+
 #endif
