@@ -20,6 +20,7 @@
 #include "proto/netdef.h"
 #include "proto/revoke.h"
 #include "proto/sigreq.h"
+#include "common/jsondepth.h"
 
 __attribute__((format(printf, 3, 4))) static void set_why(char *why, size_t whylen, const char *fmt,
 							  ...)
@@ -33,42 +34,13 @@ __attribute__((format(printf, 3, 4))) static void set_why(char *why, size_t whyl
 	va_end(ap);
 }
 
-/* Deepest nesting of JSON text, stopping once past max (strings skipped),
- * so jansson's recursive parser never sees a hostile depth. */
-static unsigned json_depth(const char *p, size_t n, unsigned max)
-{
-	unsigned depth = 0, deepest = 0;
-	int in_str = 0, esc = 0;
-	size_t i;
-
-	for (i = 0; i < n && deepest <= max; i++) {
-		char c = p[i];
-
-		if (in_str) {
-			if (esc)
-				esc = 0;
-			else if (c == '\\')
-				esc = 1;
-			else if (c == '"')
-				in_str = 0;
-		} else if (c == '"') {
-			in_str = 1;
-		} else if (c == '[' || c == '{') {
-			deepest = ++depth > deepest ? depth : deepest;
-		} else if ((c == ']' || c == '}') && depth > 0) {
-			depth--;
-		}
-	}
-	return deepest;
-}
-
 int agent_json_load(const char *s, size_t len, size_t cap, json_t **out)
 {
 	json_t *v;
 
 	if (len > cap)
 		return -EMSGSIZE;
-	if (json_depth(s, len, AGENT_JSON_DEPTH_MAX) > AGENT_JSON_DEPTH_MAX)
+	if (sc_json_depth(s, len, AGENT_JSON_DEPTH_MAX) > AGENT_JSON_DEPTH_MAX)
 		return -EINVAL;
 	/* duplicate keys refused: two parsers must never read two values */
 	v = json_loadb(s, len, JSON_REJECT_DUPLICATES, NULL);

@@ -2,36 +2,9 @@
 #include <errno.h>
 #include <string.h>
 
+#include "common/jsondepth.h"
 #include "registry/json.h"
 #include "registry/limits.h"
-
-unsigned reg_json_depth(const uint8_t *p, size_t n, unsigned max)
-{
-	unsigned depth = 0, deepest = 0;
-	int in_str = 0, esc = 0;
-	size_t i;
-
-	for (i = 0; i < n && deepest <= max; i++) {
-		uint8_t c = p[i];
-
-		if (in_str) {
-			if (esc)
-				esc = 0;
-			else if (c == '\\')
-				esc = 1;
-			else if (c == '"')
-				in_str = 0;
-		} else if (c == '"') {
-			in_str = 1;
-		} else if (c == '[' || c == '{') {
-			depth++;
-			deepest = depth > deepest ? depth : deepest;
-		} else if ((c == ']' || c == '}') && depth > 0) {
-			depth--;
-		}
-	}
-	return deepest > max ? max + 1 : deepest;
-}
 
 /* Walk a parsed value: arrays and strings within their caps. The depth is
  * already bounded by the pre-scan, so the recursion is too. */
@@ -71,7 +44,7 @@ int reg_json_parse(const uint8_t *body, size_t len, json_t **out, const char **c
 	json_error_t err;
 	json_t *v;
 
-	if (reg_json_depth(body, len, REG_JSON_DEPTH_MAX) > REG_JSON_DEPTH_MAX) {
+	if (sc_json_depth(body, len, REG_JSON_DEPTH_MAX) > REG_JSON_DEPTH_MAX) {
 		*code = REG_E_JSON_DEPTH;
 		*why = "JSON nested too deeply";
 		return -EINVAL;

@@ -23,9 +23,4 @@
 int reg_json_parse(const uint8_t *body, size_t len, json_t **out, const char **code,
 		   const char **why);
 
-/* Nesting depth of JSON text (brackets outside strings); stops counting once
- * past max and returns max + 1. Text that is not JSON gives some number;
- * the parser refuses it afterwards. */
-unsigned reg_json_depth(const uint8_t *p, size_t n, unsigned max);
-
 #endif

@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <jansson.h>
 
+#include "common/jsondepth.h"
 #include "proto/cert.h"
 #include "proto/kill.h"
 #include "proto/revoke.h"
@@ -159,7 +160,7 @@ static void fuzz_update_leave(const uint8_t *p, size_t n)
 		endpoints_ok(&u.eps);
 	memset(&e, 0, sizeof(e));
 	check_err(reg_body_leave(p, n, &e), &e);
-	if (reg_json_depth(p, n, REG_JSON_DEPTH_MAX) > REG_JSON_DEPTH_MAX + 1)
+	if (sc_json_depth(p, n, REG_JSON_DEPTH_MAX) > REG_JSON_DEPTH_MAX + 1)
 		abort();
 }
 

@@ -53,25 +53,9 @@ MAL_EP=203.0.113.99:51823
 
 # ---------------------------------------------------------------- underlay
 
-tb_net inet
-tb_net lan1
-tb_net lan2
-tb_host reg
-tb_attach reg inet 203.0.113.10/24
+sc_star_underlay
 tb_host evil
 tb_attach evil inet 203.0.113.66/24
-tb_host m
-tb_attach m inet 203.0.113.1/24
-tb_nat nat1 fullcone lan1 10.1.0.1/24 inet 203.0.113.21/24
-tb_nat nat2 symmetric lan2 10.2.0.1/24 inet 203.0.113.22/24
-tb_host e1
-tb_attach e1 lan1 10.1.0.2/24
-tb_default e1 10.1.0.1
-tb_host e2
-tb_attach e2 lan2 10.2.0.2/24
-tb_default e2 10.2.0.1
-tb_host e3
-tb_attach e3 inet 203.0.113.33/24
 tb_host e4
 tb_attach e4 inet 203.0.113.34/24
 tb_host mal
