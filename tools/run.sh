@@ -177,12 +177,18 @@ cmd_demo() {
 cmd_bench() {
 	deps
 	build
-	local b
-	for b in build/bench/bench-*; do
-		[ -x "$b" ] || continue
-		log "$(basename "$b")"
-		"$b"
-	done
+	log "bench-kem"
+	build/bench/bench-kem
+	log "bench-registry"
+	build/bench/bench-registry
+	if [ "$(id -u)" = 0 ]; then
+		log "wg_throughput.sh (scoped wg vs wireguard-go)"
+		SCOPE_BUILD=build bash bench/wg_throughput.sh
+		log "wg_handshakes.sh (scoped wg vs wireguard-go)"
+		SCOPE_BUILD=build bash bench/wg_handshakes.sh
+	else
+		log "engine benchmarks skipped: need root (network namespaces)"
+	fi
 }
 
 case "${1:-}" in
