@@ -183,9 +183,9 @@ cmd_bench() {
 	build/bench/bench-registry
 	if [ "$(id -u)" = 0 ]; then
 		log "wg_throughput.sh (scoped wg vs wireguard-go)"
-		SCOPE_BUILD=build bash bench/wg_throughput.sh
+		SCOPE_BUILD="$PWD/build" bash bench/wg_throughput.sh
 		log "wg_handshakes.sh (scoped wg vs wireguard-go)"
-		SCOPE_BUILD=build bash bench/wg_handshakes.sh
+		SCOPE_BUILD="$PWD/build" bash bench/wg_handshakes.sh
 	else
 		log "engine benchmarks skipped: need root (network namespaces)"
 	fi
