@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <string.h>
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 
 #include "crypto/ct.h"
 #include "crypto/rand.h"
@@ -57,16 +59,15 @@ out:
 	return ret;
 }
 
-int cry_x25519(uint8_t out[32], const uint8_t priv[32], const uint8_t pub[32])
+/* out = DH(sk, pub), refusing an all-zero result. Takes sk. */
+static int derive(uint8_t out[32], EVP_PKEY *sk, const uint8_t pub[32])
 {
-	EVP_PKEY *sk = NULL, *pk = NULL;
+	EVP_PKEY *pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, pub, 32);
 	EVP_PKEY_CTX *ctx = NULL;
 	uint8_t shared[32];
 	size_t len = sizeof(shared);
 	int ret = -EIO;
 
-	sk = raw_priv(EVP_PKEY_X25519, priv);
-	pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, pub, 32);
 	if (!sk || !pk)
 		goto out;
 	ctx = EVP_PKEY_CTX_new(sk, NULL);
@@ -90,6 +91,31 @@ out:
 	EVP_PKEY_free(pk);
 	EVP_PKEY_free(sk);
 	return ret;
+}
+
+int cry_x25519(uint8_t out[32], const uint8_t priv[32], const uint8_t pub[32])
+{
+	return derive(out, raw_priv(EVP_PKEY_X25519, priv), pub);
+}
+
+/* OpenSSL computes the public key of every private key it imports alone (a
+ * full base-point multiplication); given both halves it takes them as they
+ * are, which halves the cost of a DH whose own public key is at hand. */
+int cry_x25519_kp(uint8_t out[32], const uint8_t priv[32], const uint8_t own_pub[32],
+		  const uint8_t pub[32])
+{
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PRIV_KEY, (void *)priv, 32),
+		OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)own_pub, 32),
+		OSSL_PARAM_construct_end(),
+	};
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "X25519", NULL);
+	EVP_PKEY *sk = NULL;
+
+	if (ctx && EVP_PKEY_fromdata_init(ctx) == 1)
+		EVP_PKEY_fromdata(ctx, &sk, EVP_PKEY_KEYPAIR, params);
+	EVP_PKEY_CTX_free(ctx);
+	return derive(out, sk, pub);
 }
 
 int cry_ed25519_pubkey(uint8_t pub[32], const uint8_t seed[32])

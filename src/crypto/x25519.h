@@ -22,6 +22,10 @@ int cry_x25519_pubkey(uint8_t pub[32], const uint8_t priv[32]);
 /* out = priv * pub. -EINVAL if the result is all zero (a low-order point);
  * out is then left untouched. */
 int cry_x25519(uint8_t out[32], const uint8_t priv[32], const uint8_t pub[32]);
+/* The same when priv's own public key is known (own_pub = priv * 9, which
+ * the caller guarantees: it is not checked): about half the cost. */
+int cry_x25519_kp(uint8_t out[32], const uint8_t priv[32], const uint8_t own_pub[32],
+		  const uint8_t pub[32]);
 
 /* A fresh Ed25519 key: the 32-byte seed (the private key) and public key. */
 int cry_ed25519_genkey(uint8_t seed[32], uint8_t pub[32]);

@@ -75,14 +75,15 @@ static void mix_ephemeral(struct noise_symmetric *ss, const uint8_t e_pub[NOISE_
 
 /* (C, key) = KDFn(C, DH(priv, pub)). A low-order pub gives an all-zero DH,
  * which cry_x25519 refuses: the handshake fails rather than mixing in a
- * value the attacker knows. */
+ * value the attacker knows. own_pub is priv's public key, always at hand
+ * here: given to OpenSSL it spares a base-point multiplication per DH. */
 static int mix_dh(uint8_t ck[NOISE_HASH_LEN], uint8_t *key, const uint8_t priv[32],
-		  const uint8_t pub[32])
+		  const uint8_t own_pub[32], const uint8_t pub[32])
 {
 	uint8_t dh[NOISE_PUBLIC_KEY_LEN];
 	int ret;
 
-	ret = cry_x25519(dh, priv, pub);
+	ret = cry_x25519_kp(dh, priv, own_pub, pub);
 	if (ret)
 		goto out;
 	mix_key(ck, key, dh, sizeof(dh));
@@ -178,7 +179,7 @@ int noise_initiator_write(struct cry_aead *a, struct noise_symmetric *ss, const 
 		goto out;
 	mix_ephemeral(&t, buf);
 	/* es */
-	ret = mix_dh(t.ck, key, e_priv, rs);
+	ret = mix_dh(t.ck, key, e_priv, buf, rs);
 	if (ret)
 		goto out;
 	/* s */
@@ -202,8 +203,8 @@ out:
 }
 
 int noise_responder_read_start(struct cry_aead *a, struct noise_symmetric *ss,
-			       const uint8_t s_priv[32], const uint8_t *in, uint8_t re[32],
-			       uint8_t is[32])
+			       const uint8_t s_priv[32], const uint8_t s_pub[32], const uint8_t *in,
+			       uint8_t re[32], uint8_t is[32])
 {
 	uint8_t key[NOISE_SYMMETRIC_KEY_LEN], s[NOISE_PUBLIC_KEY_LEN];
 	struct noise_symmetric t = *ss;
@@ -212,7 +213,7 @@ int noise_responder_read_start(struct cry_aead *a, struct noise_symmetric *ss,
 	/* e */
 	mix_ephemeral(&t, in);
 	/* es */
-	ret = mix_dh(t.ck, key, s_priv, in);
+	ret = mix_dh(t.ck, key, s_priv, s_pub, in);
 	if (ret)
 		goto out;
 	/* s */
@@ -271,11 +272,11 @@ int noise_responder_write(struct cry_aead *a, struct noise_symmetric *ss, const 
 		goto out;
 	mix_ephemeral(&t, buf);
 	/* ee */
-	ret = mix_dh(t.ck, NULL, e_priv, re);
+	ret = mix_dh(t.ck, NULL, e_priv, buf, re);
 	if (ret)
 		goto out;
 	/* se */
-	ret = mix_dh(t.ck, NULL, e_priv, is);
+	ret = mix_dh(t.ck, NULL, e_priv, buf, is);
 	if (ret)
 		goto out;
 	/* psk */
@@ -293,9 +294,9 @@ out:
 }
 
 int noise_initiator_read(struct cry_aead *a, struct noise_symmetric *ss, const uint8_t e_priv[32],
-			 const uint8_t s_priv[32], const uint8_t (*psks)[32], size_t npsk,
-			 const uint8_t *in, size_t inlen, uint8_t re[32], uint8_t *payload,
-			 size_t *which)
+			 const uint8_t e_pub[32], const uint8_t s_priv[32], const uint8_t s_pub[32],
+			 const uint8_t (*psks)[32], size_t npsk, const uint8_t *in, size_t inlen,
+			 uint8_t re[32], uint8_t *payload, size_t *which)
 {
 	uint8_t key[NOISE_SYMMETRIC_KEY_LEN], p[NOISE_MAX_PAYLOAD + 1],
 		best_p[NOISE_MAX_PAYLOAD + 1];
@@ -311,11 +312,11 @@ int noise_initiator_read(struct cry_aead *a, struct noise_symmetric *ss, const u
 	/* e */
 	mix_ephemeral(&t, in);
 	/* ee */
-	ret = mix_dh(t.ck, NULL, e_priv, in);
+	ret = mix_dh(t.ck, NULL, e_priv, e_pub, in);
 	if (ret)
 		goto out;
 	/* se */
-	ret = mix_dh(t.ck, NULL, s_priv, in);
+	ret = mix_dh(t.ck, NULL, s_priv, s_pub, in);
 	if (ret)
 		goto out;
 	/* psk, {payload}: the only tokens that depend on the preshared key, so
@@ -481,6 +482,7 @@ int noise_create_initiation(struct cry_aead *a, const struct sc_env *env,
 	wg_put_le32(m.sender, idx);
 	hs->ss = ss;
 	memcpy(hs->e_priv, e_priv, sizeof(e_priv));
+	memcpy(hs->e_pub, m.ephemeral, sizeof(hs->e_pub));
 	hs->state = NOISE_CREATED_INITIATION;
 	*msg = m;
 out:
@@ -500,8 +502,9 @@ int noise_consume_initiation_start(struct cry_aead *a, const struct noise_identi
 		return -EINVAL;
 	noise_symmetric_init_wg(&c.ss, id->pub);
 	/* e, es, s */
-	ret = noise_responder_read_start(
-		a, &c.ss, id->priv, CFIELD(msg, struct wg_msg_initiation, ephemeral), c.re, c.is);
+	ret = noise_responder_read_start(a, &c.ss, id->priv, id->pub,
+					 CFIELD(msg, struct wg_msg_initiation, ephemeral), c.re,
+					 c.is);
 	if (!ret)
 		*ctx = c;
 	cry_wipe(&c, sizeof(c));
@@ -598,7 +601,7 @@ int noise_consume_response(struct cry_aead *a, const struct noise_identity *id,
 		npsk = 1;
 	}
 	/* e, ee, se, psk, {} */
-	ret = noise_initiator_read(a, &ss, hs->e_priv, id->priv, psks, npsk,
+	ret = noise_initiator_read(a, &ss, hs->e_priv, hs->e_pub, id->priv, id->pub, psks, npsk,
 				   CFIELD(msg, struct wg_msg_response, ephemeral),
 				   NOISE_PUBLIC_KEY_LEN + sizeof(msg->encrypted_nothing), re,
 				   payload, &w);

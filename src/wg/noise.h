@@ -71,8 +71,8 @@ int noise_initiator_write(struct cry_aead *a, struct noise_symmetric *ss, const 
  * writes the initiator's ephemeral re and static is. The caller then finds
  * the peer whose key is is and computes or looks up DH(s, is). */
 int noise_responder_read_start(struct cry_aead *a, struct noise_symmetric *ss,
-			       const uint8_t s_priv[32], const uint8_t *in, uint8_t re[32],
-			       uint8_t is[32]);
+			       const uint8_t s_priv[32], const uint8_t s_pub[32], const uint8_t *in,
+			       uint8_t re[32], uint8_t is[32]);
 /* Responder, message 1, second half: ss, {payload}. enc is the encrypted
  * payload (elen >= 16 bytes); payload receives elen - 16 bytes. */
 int noise_responder_read_finish(struct cry_aead *a, struct noise_symmetric *ss,
@@ -91,9 +91,9 @@ int noise_responder_write(struct cry_aead *a, struct noise_symmetric *ss, const 
  * matched. in is e.pub || {payload}, inlen in 48..48 + NOISE_MAX_PAYLOAD;
  * writes re, the payload (inlen - 48 bytes) and which key matched. */
 int noise_initiator_read(struct cry_aead *a, struct noise_symmetric *ss, const uint8_t e_priv[32],
-			 const uint8_t s_priv[32], const uint8_t (*psks)[32], size_t npsk,
-			 const uint8_t *in, size_t inlen, uint8_t re[32], uint8_t *payload,
-			 size_t *which);
+			 const uint8_t e_pub[32], const uint8_t s_priv[32], const uint8_t s_pub[32],
+			 const uint8_t (*psks)[32], size_t npsk, const uint8_t *in, size_t inlen,
+			 uint8_t re[32], uint8_t *payload, size_t *which);
 
 /* Split(): the initiator's sending key k1 and the responder's k2. */
 void noise_split(const struct noise_symmetric *ss, uint8_t k1[32], uint8_t k2[32]);
@@ -124,6 +124,7 @@ struct noise_handshake {
 	enum noise_state state;
 	struct noise_symmetric ss;
 	uint8_t e_priv[NOISE_PUBLIC_KEY_LEN];
+	uint8_t e_pub[NOISE_PUBLIC_KEY_LEN]; /* of e_priv, for the DHs that use it */
 	uint8_t remote_e[NOISE_PUBLIC_KEY_LEN];
 	uint8_t remote_static[NOISE_PUBLIC_KEY_LEN];
 	/* DH(our static, remote static); all zero if either is missing or the

@@ -176,6 +176,8 @@ static void test_x25519_rejects_zero(void)
 		memset(out, 0x55, sizeof(out));
 		CHECK_EQ(cry_x25519(out, priv, H(low_order[i])), -EINVAL);
 		CHECK(out[0] == 0x55 && out[31] == 0x55);
+		CHECK_EQ(cry_x25519_kp(out, priv, pub, H(low_order[i])), -EINVAL);
+		CHECK(out[0] == 0x55 && out[31] == 0x55);
 	}
 }
 
@@ -192,6 +194,14 @@ static void test_x25519_genkey(void)
 	CHECK_EQ(cry_x25519(s2, b, ap), 0);
 	CHECK_MEM(s1, s2, 32);
 	CHECK(!cry_memeq(a, b, 32));
+	/* With the own public key given, the same secret. */
+	for (int i = 0; i < 16; i++) {
+		CHECK_EQ(cry_x25519_genkey(a, ap), 0);
+		CHECK_EQ(cry_x25519(s1, a, bp), 0);
+		memset(s2, 0, sizeof(s2));
+		CHECK_EQ(cry_x25519_kp(s2, a, ap, bp), 0);
+		CHECK_MEM(s1, s2, 32);
+	}
 }
 
 /* RFC 8032 section 7.1, tests 1 and 2. */

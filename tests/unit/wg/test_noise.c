@@ -166,7 +166,7 @@ static void test_cacophony_vector(void)
 				       v.plen[0], m1),
 		 0);
 	CHECK_MEM(m1, v.cipher[0], v.clen[0]);
-	CHECK_EQ(noise_responder_read_start(a, &sr, v.r_static, v.cipher[0], ie, is), 0);
+	CHECK_EQ(noise_responder_read_start(a, &sr, v.r_static, v.r_pub, v.cipher[0], ie, is), 0);
 	CHECK_MEM(is, i_pub, 32);
 	CHECK_EQ(cry_x25519(ss_r, v.r_static, is), 0);
 	CHECK_EQ(noise_responder_read_finish(a, &sr, ss_r, v.cipher[0] + 80, v.clen[0] - 80, pay),
@@ -182,8 +182,9 @@ static void test_cacophony_vector(void)
 	CHECK_MEM(m2, v.cipher[1], v.clen[1]);
 	memset(psks[0], 0x55, 32);
 	memcpy(psks[1], v.psk, 32);
-	CHECK_EQ(noise_initiator_read(a, &si, v.i_eph, v.i_static, (const uint8_t(*)[32])psks, 2,
-				      v.cipher[1], v.clen[1], re, pay, &which),
+	CHECK_EQ(noise_initiator_read(a, &si, v.i_eph, m1, v.i_static, i_pub,
+				      (const uint8_t(*)[32])psks, 2, v.cipher[1], v.clen[1], re,
+				      pay, &which),
 		 0);
 	CHECK_EQ(which, 1);
 	CHECK_MEM(pay, v.payload[1], v.plen[1]);
@@ -226,25 +227,25 @@ static void test_initiator_read_wrong_psks(void)
 	sr = si;
 	cry_x25519(ss, i_priv, r_pub);
 	CHECK_EQ(noise_initiator_write(a, &si, e1, i_pub, r_pub, ss, "", 0, m1), 0);
-	CHECK_EQ(noise_responder_read_start(a, &sr, r_priv, m1, re, is), 0);
+	CHECK_EQ(noise_responder_read_start(a, &sr, r_priv, r_pub, m1, re, is), 0);
 	CHECK_EQ(noise_responder_read_finish(a, &sr, ss, m1 + 80, 16, pay), 0);
 	CHECK_EQ(noise_responder_write(a, &sr, e2, re, is, psk, "", 0, m2), 0);
 	keep = si;
 	/* No key of the ring matches: failure, state and outputs untouched. */
-	CHECK_EQ(noise_initiator_read(a, &si, e1, i_priv, (const uint8_t(*)[32])wrong, 3, m2, 48,
-				      re, pay, &which),
+	CHECK_EQ(noise_initiator_read(a, &si, e1, m1, i_priv, i_pub, (const uint8_t(*)[32])wrong, 3,
+				      m2, 48, re, pay, &which),
 		 -EBADMSG);
 	CHECK_EQ(which, 7);
 	CHECK_MEM(&si, &keep, sizeof(si));
 	/* A tampered message fails even with the right key. */
 	memcpy(wrong[2], psk, 32);
 	m2[40] ^= 1;
-	CHECK_EQ(noise_initiator_read(a, &si, e1, i_priv, (const uint8_t(*)[32])wrong, 3, m2, 48,
-				      re, pay, &which),
+	CHECK_EQ(noise_initiator_read(a, &si, e1, m1, i_priv, i_pub, (const uint8_t(*)[32])wrong, 3,
+				      m2, 48, re, pay, &which),
 		 -EBADMSG);
 	m2[40] ^= 1;
-	CHECK_EQ(noise_initiator_read(a, &si, e1, i_priv, (const uint8_t(*)[32])wrong, 3, m2, 48,
-				      re, pay, &which),
+	CHECK_EQ(noise_initiator_read(a, &si, e1, m1, i_priv, i_pub, (const uint8_t(*)[32])wrong, 3,
+				      m2, 48, re, pay, &which),
 		 0);
 	CHECK_EQ(which, 2);
 	CHECK_MEM(si.h, sr.h, 32);
