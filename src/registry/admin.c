@@ -49,11 +49,7 @@ int reg_h_network(struct reg_ctx *c)
 		err = reg_buf_b64(&b, raw, len);
 	if (!err)
 		err = reg_buf_puts(&b, "}");
-	if (err) {
-		reg_buf_free(&b);
-		return reg_reply_status(c, 500, "internal", "out of memory");
-	}
-	return reg_reply(c, 200, &b);
+	return reg_reply_built(c, 200, &b, err);
 }
 
 /* ---- kill switch ---- */
@@ -225,11 +221,7 @@ static int revoke_reply(struct reg_ctx *c, uint64_t serial, uint64_t version,
 	}
 	if (!err)
 		err = reg_buf_puts(&b, "]}");
-	if (err) {
-		reg_buf_free(&b);
-		return reg_reply_status(c, 500, "internal", "out of memory");
-	}
-	return reg_reply(c, 200, &b);
+	return reg_reply_built(c, 200, &b, err);
 }
 
 int reg_h_revoke_post(struct reg_ctx *c)
@@ -297,11 +289,7 @@ int reg_h_revoke_get(struct reg_ctx *c)
 	if (!err)
 		err = reg_buf_puts(&b, "}");
 	free(list);
-	if (err) {
-		reg_buf_free(&b);
-		return reg_reply_status(c, 500, "internal", "out of memory");
-	}
-	return reg_reply(c, 200, &b);
+	return reg_reply_built(c, 200, &b, err);
 }
 
 /* ---- tiers ---- */

@@ -198,6 +198,15 @@ int reg_reply(struct reg_ctx *c, unsigned status, struct reg_buf *b)
 	return 0;
 }
 
+int reg_reply_built(struct reg_ctx *c, unsigned status, struct reg_buf *b, int err)
+{
+	if (err) {
+		reg_buf_free(b);
+		return reg_reply_status(c, 500, "internal", "out of memory");
+	}
+	return reg_reply(c, status, b);
+}
+
 int reg_reply_err(struct reg_ctx *c, const struct reg_err *e)
 {
 	if (!e->code)

@@ -73,6 +73,9 @@ struct reg_ctx {
 /* Reply with a JSON body (takes b's memory) or an error. Both return 0 or
  * -ENOMEM. */
 int reg_reply(struct reg_ctx *c, unsigned status, struct reg_buf *b);
+/* reg_reply() of a body whose building returned err: non-zero (out of
+ * memory) frees b and answers 500 instead. */
+int reg_reply_built(struct reg_ctx *c, unsigned status, struct reg_buf *b, int err);
 int reg_reply_err(struct reg_ctx *c, const struct reg_err *e);
 int reg_reply_status(struct reg_ctx *c, unsigned status, const char *code, const char *why);
 /* A store error as a response (and a metric). */

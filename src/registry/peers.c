@@ -188,11 +188,7 @@ static int join_reply(struct reg_ctx *c, const char *name, uint64_t version)
 		err = put_str(&b, "observed_ip", c->req->client_ip);
 	if (!err)
 		err = reg_buf_puts(&b, "}");
-	if (err) {
-		reg_buf_free(&b);
-		return reg_reply_status(c, 500, "internal", "out of memory");
-	}
-	return reg_reply(c, 200, &b);
+	return reg_reply_built(c, 200, &b, err);
 }
 
 static int join_with(struct reg_ctx *c, const struct reg_join *j, const struct proto_cert *cert)
@@ -727,11 +723,7 @@ int reg_h_report_get(struct reg_ctx *c)
 	if (!err)
 		err = reg_buf_puts(&b, "}");
 	free(rep);
-	if (err) {
-		reg_buf_free(&b);
-		return reg_reply_status(c, 500, "internal", "out of memory");
-	}
-	return reg_reply(c, 200, &b);
+	return reg_reply_built(c, 200, &b, err);
 }
 
 /* ---- housekeeping ---- */
