@@ -664,17 +664,19 @@ static void *registry_main(void *arg)
 
 /* ---- loop side ------------------------------------------------------------ */
 
+static int cmp_peer_name(const void *name, const void *peer)
+{
+	return strcmp(name, ((const struct agent_peer *)peer)->name);
+}
+
 static void take_list(struct agent *a, struct regclient_peers *l)
 {
 	a->version = l->version;
 	/* A full list replaces the view: who is absent goes; who is present is
 	 * upserted (so an older record than held still loses). */
 	for (size_t i = 0; l->full && i < a->n_peers;) {
-		bool listed = false;
-
-		for (size_t j = 0; j < l->n && !listed; j++)
-			listed = !strcmp(l->peers[j].name, a->peers[i].name);
-		if (listed)
+		/* The list is sorted by name (regclient.h). */
+		if (bsearch(a->peers[i].name, l->peers, l->n, sizeof(*l->peers), cmp_peer_name))
 			i++;
 		else
 			peer_remove(a, a->peers[i].name);
