@@ -605,6 +605,26 @@ int wg_peer_psk_push(struct wg_peer *peer, const uint8_t psk[WG_KEY_LEN], uint32
 	return 0;
 }
 
+int wg_peer_psk_set(struct wg_peer *peer, const uint8_t (*psk)[WG_KEY_LEN],
+		    const uint32_t *versions, size_t n)
+{
+	size_t i;
+
+	if (n > WG_PSK_RING_MAX)
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		if (cry_is_zero(psk[i], WG_KEY_LEN))
+			return -EINVAL;
+	cry_wipe(peer->psk, sizeof(peer->psk));
+	memset(peer->psk_version, 0, sizeof(peer->psk_version));
+	for (i = 0; i < n; i++) {
+		memcpy(peer->psk[i], psk[i], WG_KEY_LEN);
+		peer->psk_version[i] = versions[i];
+	}
+	peer->n_psk = n;
+	return 0;
+}
+
 void wg_peer_psk_retire(struct wg_peer *peer, size_t keep)
 {
 	if (keep >= peer->n_psk)

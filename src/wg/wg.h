@@ -247,6 +247,11 @@ int wg_peer_walk_allowedips(const struct wg_peer *peer, wg_allowedip_fn fn, void
  * initiator tries all); the oldest falls off past WG_PSK_RING_MAX. version
  * is the caller's label, reported per session. 0 or -EINVAL (zero key). */
 int wg_peer_psk_push(struct wg_peer *peer, const uint8_t psk[WG_KEY_LEN], uint32_t version);
+/* Replace the whole ring: psk[0] the newest, n <= WG_PSK_RING_MAX, n == 0
+ * no PSK (plain WireGuard with a zero key). All-or-nothing: 0 or -EINVAL
+ * (too many, or a zero key). Sessions already made keep their keys. */
+int wg_peer_psk_set(struct wg_peer *peer, const uint8_t (*psk)[WG_KEY_LEN],
+		    const uint32_t *versions, size_t n);
 /* Keep only the keep newest keys (retire the older ones). */
 void wg_peer_psk_retire(struct wg_peer *peer, size_t keep);
 

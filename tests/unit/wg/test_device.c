@@ -612,6 +612,44 @@ static void test_psk_ring(void)
 	CHECK_EQ(info.session_psk_version, 1);
 	(void)pe;
 	h_reset();
+
+	/* Setting the whole ring: a revert puts an older key back as the
+	 * newest, and n == 0 goes back to plain WireGuard (no PSK). */
+	setup_pair();
+	{
+		const uint8_t ring_a[2][32] = { { [0 ... 31] = 0xa2 }, { [0 ... 31] = 0xa1 } };
+		const uint8_t ring_b[1][32] = { { [0 ... 31] = 0xa1 } };
+		const uint8_t bad[2][32] = { { 0 }, { [0 ... 31] = 0xa1 } };
+		const uint32_t va[2] = { 2, 1 }, vb[1] = { 1 };
+
+		CHECK_EQ(wg_peer_psk_set(pa, ring_a, va, 2), 0);
+		CHECK_EQ(wg_peer_psk_set(pb, ring_b, vb, 1), 0);
+		establish();
+		wg_peer_get_info(pb, &info);
+		CHECK_EQ(info.session_psk_version, 1);
+		/* B as initiator: A answers with its newest (2), B lacks it. */
+		rehandshake(&B, pb);
+		CHECK_EQ(B.last_rc, WG_ERR_AUTH);
+		/* A reverts to [1]: B's initiation now succeeds. */
+		CHECK_EQ(wg_peer_psk_set(pa, ring_b, vb, 1), 0);
+		rehandshake(&B, pb);
+		CHECK_EQ(B.last_rc, 0);
+		/* Refusals change nothing. */
+		CHECK_EQ(wg_peer_psk_set(pa, bad, va, 2), -EINVAL);
+		CHECK_EQ(wg_peer_psk_set(pa, ring_a, va, WG_PSK_RING_MAX + 1), -EINVAL);
+		wg_peer_get_info(pa, &info);
+		CHECK_EQ(info.n_psk, 1);
+		CHECK_MEM(info.preshared_key, ring_b[0], 32);
+		/* Both back to no PSK. */
+		CHECK_EQ(wg_peer_psk_set(pa, NULL, NULL, 0), 0);
+		CHECK_EQ(wg_peer_psk_set(pb, NULL, NULL, 0), 0);
+		rehandshake(&A, pa);
+		CHECK_EQ(A.last_rc, 0);
+		wg_peer_get_info(pa, &info);
+		CHECK_EQ(info.n_psk, 0);
+		CHECK_EQ(info.session_psk_version, 0);
+	}
+	h_reset();
 }
 
 static void test_roaming(void)
