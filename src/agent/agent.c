@@ -15,13 +15,17 @@
 
 #include "agent/cache.h"
 #include "agent/ctlsock.h"
+#include "agent/kexd.h"
+#include "agent/mailbox.h"
 #include "agent/nl.h"
 #include "agent/nlmon.h"
 #include "agent/peer.h"
+#include "agent/pq.h"
 #include "agent/regclient.h"
 #include "crypto/ct.h"
 #include "io/engine.h"
 #include "io/env.h"
+#include "wg/limits.h"
 #include "policy/star.h"
 #include "proto/kill.h"
 #include "proto/record.h"
@@ -76,6 +80,12 @@ struct agent {
 	struct pol_star *applied;
 
 	struct agent_ctlsock *ctl;
+	/* Post-quantum PSK rotation: the driver on this loop, and the
+	 * registry mailbox thread (NULL if it could not start). */
+	struct agent_pq *pq;
+	struct agent_mailbox *mailbox;
+	struct sc_env env;
+	int report_fd;		   /* periodic report to the registry */
 	struct agent_cache *cache; /* NULL: no state directory usable */
 	uint64_t version;	   /* registry version of the peer set */
 	/* The newest revocation list adopted (loop's copy, verified), and the
@@ -127,18 +137,39 @@ static uint64_t wall_s(void)
 
 /* ---- peers ---------------------------------------------------------------- */
 
+/* Peers are kept sorted by name: look-ups are binary searches, so a master
+ * with thousands of edges does not scan the list for each of them. Returns
+ * the index of name, or -(insertion point) - 1. */
+static ssize_t peer_find(const struct agent *a, const char *name)
+{
+	size_t lo = 0, hi = a->n_peers;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(a->peers[mid].name, name);
+
+		if (!c)
+			return (ssize_t)mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -(ssize_t)lo - 1;
+}
+
 static ssize_t peer_index(const struct agent *a, const char *name)
 {
-	for (size_t i = 0; i < a->n_peers; i++)
-		if (!strcmp(a->peers[i].name, name))
-			return (ssize_t)i;
-	return -1;
+	ssize_t i = peer_find(a, name);
+
+	return i >= 0 ? i : -1;
 }
 
 /* Take ownership of *p (cleared in the caller's copy). */
 static int peer_upsert(struct agent *a, struct agent_peer *p)
 {
-	ssize_t i = peer_index(a, p->name);
+	ssize_t i = peer_find(a, p->name);
+	size_t at;
 
 	if (i >= 0) {
 		/* A registry could replay an older signed record of the peer
@@ -161,7 +192,10 @@ static int peer_upsert(struct agent *a, struct agent_peer *p)
 			a->peers = n;
 			a->cap_peers = cap;
 		}
-		a->peers[a->n_peers++] = *p;
+		at = (size_t)(-i - 1);
+		memmove(&a->peers[at + 1], &a->peers[at], (a->n_peers - at) * sizeof(*a->peers));
+		a->peers[at] = *p;
+		a->n_peers++;
 	}
 	memset(p, 0, sizeof(*p));
 	return 0;
@@ -174,7 +208,8 @@ static void peer_remove(struct agent *a, const char *name)
 	if (i < 0)
 		return;
 	agent_peer_clear(&a->peers[i]);
-	a->peers[i] = a->peers[--a->n_peers];
+	memmove(&a->peers[i], &a->peers[i + 1], (a->n_peers - (size_t)i - 1) * sizeof(*a->peers));
+	a->n_peers--;
 }
 
 static void peers_clear(struct agent *a)
@@ -250,6 +285,8 @@ static int apply_peer(struct agent *a, const struct pol_star_change *c)
 		wp = wg_dev_find_peer(engine_dev(a->eng), p->key);
 		if (wp)
 			wg_dev_remove_peer(engine_dev(a->eng), wp);
+		if (a->pq)
+			agent_pq_peer_remove(a->pq, p->key);
 		return 0;
 	}
 	if (c->op == POL_STAR_ADD || (c->changed & POL_STAR_CH_ALLOWED)) {
@@ -338,13 +375,39 @@ static void on_nudge(void *ctx, int fd, uint32_t events)
 			continue;
 		wg_dev_remove_peer(engine_dev(a->eng), wp);
 		again = true;
-		if (!apply_peer(a, &add))
+		if (!apply_peer(a, &add)) {
+			/* A fresh engine peer has no PSKs: give it the kept ones. */
+			if (a->pq)
+				agent_pq_peer_reapply(a->pq, w->key);
 			logf_(a, AGENT_LOG_INFO, "subsys=agent event=handshake_nudge peer=%s",
 			      w->name);
+		}
 	}
 	engine_kick(a->eng);
 	if (again && ++a->nudge_round < NUDGE_ROUNDS)
 		nudge_arm(a);
+}
+
+/* Every connected peer whose certificate we hold exchanges PQ keys with us
+ * (a known pair only gets its certificate refreshed). A peer configured
+ * from the network definition alone waits until its document arrives. */
+static void pq_follow(struct agent *a, const struct pol_star *star)
+{
+	ssize_t i;
+	int r;
+
+	if (!a->pq)
+		return;
+	for (size_t k = 0; k < star->n_peers; k++) {
+		i = peer_index(a, star->peers[k].name);
+		if (i < 0 || !cry_memeq(a->peers[i].cert.wgkey, star->peers[k].key, WG_KEY_LEN))
+			continue;
+		r = agent_pq_peer_add(a->pq, &a->peers[i].cert);
+		if (r)
+			logf_(a, AGENT_LOG_ERROR,
+			      "subsys=pq event=peer_add_failed peer=%s err=\"%s\"",
+			      star->peers[k].name, strerror(-r));
+	}
 }
 
 /* Compute the star from the verified peers and apply what changed. */
@@ -395,6 +458,7 @@ static void reconcile(struct agent *a)
 			      diff->changes[i].peer->name);
 	}
 	apply_routes(a, diff);
+	pq_follow(a, star);
 	engine_kick(a->eng);
 	pol_star_diff_free(diff);
 	pol_star_free(a->applied);
@@ -417,6 +481,8 @@ static void go_down(struct agent *a, uint64_t serial)
 
 	a->killed = true;
 	a->kill_serial = serial;
+	agent_pq_free(a->pq);
+	a->pq = NULL;
 	if (a->cache)
 		agent_cache_save_kill_serial(a->cache, serial);
 	wg_dev_remove_all_peers(engine_dev(a->eng));
@@ -643,6 +709,8 @@ static void *registry_main(void *arg)
 			logf_(a, AGENT_LOG_INFO, "subsys=registry event=joined version=%llu",
 			      (unsigned long long)version);
 			backoff = BACKOFF_MIN;
+			if (a->mailbox) /* messages may have waited while we were away */
+				agent_mailbox_poke(a->mailbox);
 			fetch_kill(a, rc);
 			fetch_revocations(a, rc);
 			r = fetch_list(a, rc, &cursor);
@@ -708,6 +776,10 @@ static void take_events(struct agent *a, struct regclient_events *e)
 			break;
 		case RC_EV_KILL:
 			consider_kill(a, ev->kill, ev->kill_len, "registry");
+			break;
+		case RC_EV_KEX:
+			if (a->mailbox && !strcmp(ev->peer, a->cert.name))
+				agent_mailbox_poke(a->mailbox);
 			break;
 		default:
 			break;
@@ -833,6 +905,7 @@ static void on_wake(void *ctx)
 	a->head = NULL;
 	a->tail = &a->head;
 	pthread_mutex_unlock(&a->lock);
+	agent_pq_drain_mailbox(a->pq);
 	if (!m)
 		return;
 	a->awaiting_registry = false;
@@ -861,10 +934,30 @@ static uint8_t role_of(const struct agent *a, const struct pol_star_wgpeer *w)
 	for (size_t i = 0; i < a->net.n_relays; i++)
 		if (cry_memeq(a->net.relays[i].wgkey, w->key, WG_KEY_LEN))
 			return PROTO_ROLE_MASTER;
-	for (size_t i = 0; i < a->n_peers; i++)
-		if (!strcmp(a->peers[i].name, w->name))
-			return a->peers[i].role;
-	return 0;
+	ssize_t i = peer_index(a, w->name);
+
+	return i >= 0 ? a->peers[i].role : 0;
+}
+
+/* The KEX driver's view of the peer (scopectl status: PSK version, age). */
+static void status_pq(struct agent *a, const struct pol_star_wgpeer *w, uint64_t now,
+		      struct agent_status_peer *sp)
+{
+	struct kexd_peer_status ks;
+
+	if (!a->pq || kexd_peer_status(agent_pq_kexd(a->pq), w->key, &ks))
+		return;
+	sp->has_kex = true;
+	sp->pq_state = ks.psk.state;
+	sp->classical = ks.classical;
+	sp->psk_kept = (uint32_t)ks.psk.n_kept;
+	sp->psk_reverts = ks.reverts;
+	sp->psk_working = ks.psk.working;
+	if (ks.psk.active) {
+		sp->has_psk = true;
+		sp->psk_version = ks.psk.active;
+		sp->psk_age_s = now > ks.active_since_s ? now - ks.active_since_s : 0;
+	}
 }
 
 static void status_peer(struct agent *a, const struct pol_star_wgpeer *w, uint64_t now,
@@ -880,6 +973,7 @@ static void status_peer(struct agent *a, const struct pol_star_wgpeer *w, uint64
 	sp->role = role_of(a, w);
 	sp->n_allowed = w->n_allowed;
 	sp->allowed = w->allowed;
+	status_pq(a, w, now, sp);
 	if (!wp)
 		return;
 	wg_peer_get_info(wp, &info);
@@ -898,6 +992,9 @@ static void status_peer(struct agent *a, const struct pol_star_wgpeer *w, uint64
 	sp->rx_bytes = info.rx_bytes;
 	sp->tx_bytes = info.tx_bytes;
 	sp->path = info.has_session ? AGENT_PATH_DIRECT : AGENT_PATH_NONE;
+	if (!sp->has_kex)
+		sp->classical = info.has_session ? 2 : info.last_handshake_ns ? 1 : 0;
+	cry_wipe(&info, sizeof(info)); /* it holds the newest PSK */
 }
 
 static int status_fn(void *ctx, struct agent_status *st)
@@ -981,6 +1078,195 @@ static void addr_watch_start(struct agent *a)
 		      strerror(-r));
 }
 
+/* ---- post-quantum PSKs: the engine as kexd's backend ----------------------- */
+
+static struct wg_peer *eng_peer(struct agent *a, const uint8_t wg[WG_KEY_LEN])
+{
+	return a->eng ? wg_dev_find_peer(engine_dev(a->eng), wg) : NULL;
+}
+
+static int eng_set_psks(void *ctx, const uint8_t wg[PROTO_KEY_LEN], const struct kexd_psk *ring,
+			size_t n)
+{
+	struct agent *a = ctx;
+	struct wg_peer *wp = eng_peer(a, wg);
+	uint8_t keys[WG_PSK_RING_MAX][WG_KEY_LEN];
+	uint32_t versions[WG_PSK_RING_MAX];
+	int r;
+
+	if (!wp)
+		return -ENOENT;
+	if (n > WG_PSK_RING_MAX)
+		n = WG_PSK_RING_MAX; /* the newest ones */
+	for (size_t i = 0; i < n; i++) {
+		memcpy(keys[i], ring[i].key, WG_KEY_LEN);
+		versions[i] = ring[i].version > UINT32_MAX ? UINT32_MAX : (uint32_t)ring[i].version;
+	}
+	r = wg_peer_psk_set(wp, (const uint8_t(*)[WG_KEY_LEN])keys, versions, n);
+	cry_wipe(keys, sizeof(keys));
+	return r;
+}
+
+static int eng_tunnel(void *ctx, const uint8_t wg[PROTO_KEY_LEN], struct kexd_tunnel *out)
+{
+	struct agent *a = ctx;
+	struct wg_peer *wp = eng_peer(a, wg);
+	struct wg_peer_info info;
+
+	memset(out, 0, sizeof(*out));
+	if (!wp)
+		return 0;
+	wg_peer_get_info(wp, &info);
+	out->known = true;
+	out->last_handshake_ns = info.last_handshake_ns;
+	out->rx_bytes = info.rx_bytes;
+	out->has_session = info.has_session;
+	out->session_version = info.session_psk_version;
+	cry_wipe(&info, sizeof(info)); /* it holds the newest PSK */
+	return 0;
+}
+
+static void eng_initiate(void *ctx, const uint8_t wg[PROTO_KEY_LEN])
+{
+	struct agent *a = ctx;
+	struct wg_peer *wp = eng_peer(a, wg);
+
+	if (!wp)
+		return;
+	wg_dev_initiate(engine_dev(a->eng), io_now_ns(), wp, engine_sink(a->eng));
+	engine_kick(a->eng);
+}
+
+static void pq_log(void *ctx, bool error, const char *line)
+{
+	const struct agent *a = ctx;
+
+	logf_(a, error ? AGENT_LOG_ERROR : AGENT_LOG_INFO, "subsys=pq %s", line);
+}
+
+static void mailbox_wake(void *ctx)
+{
+	struct agent *a = ctx;
+
+	loop_wake(a->loop);
+}
+
+static const struct kexd_ops eng_ops = {
+	.set_psks = eng_set_psks,
+	.tunnel = eng_tunnel,
+	.initiate = eng_initiate,
+	.log = pq_log,
+};
+
+/* ---- reports to the registry ---------------------------------------------- */
+
+/* Every AGENT_REPORT_S (the first one soon after start): per connected peer,
+ * the classical and PQ key-exchange state (docs/registry.md, issue 7). The
+ * mailbox thread sends it; a newer report replaces one still queued. */
+#define AGENT_REPORT_FIRST_S 5
+#define AGENT_REPORT_S	     30
+
+static void report_arm(struct agent *a, unsigned int s)
+{
+	struct itimerspec its = { .it_value = { .tv_sec = s } };
+
+	if (a->report_fd >= 0)
+		timerfd_settime(a->report_fd, 0, &its, NULL);
+}
+
+static void report_peer(struct agent *a, const struct pol_star_wgpeer *w,
+			struct regclient_report_peer *rp)
+{
+	struct kexd_peer_status ks;
+	struct wg_peer *wp = eng_peer(a, w->key);
+	struct wg_peer_info info;
+
+	memset(rp, 0, sizeof(*rp));
+	snprintf(rp->peer, sizeof(rp->peer), "%s", w->name);
+	rp->reach = RC_REACH_NONE;
+	if (wp) {
+		wg_peer_get_info(wp, &info);
+		rp->handshake = info.last_handshake_ns != 0;
+		if (info.has_session)
+			rp->reach = 0; /* the star has direct tunnels only */
+		cry_wipe(&info, sizeof(info));
+	}
+	if (a->pq && !kexd_peer_status(agent_pq_kexd(a->pq), w->key, &ks)) {
+		rp->has_kex = true;
+		rp->kex_version = ks.psk.active;
+		rp->classical = ks.classical;
+		rp->pq_state = ks.psk.state;
+		rp->pq = ks.psk.state == POL_PSK_STATE_ACTIVE;
+	}
+}
+
+static void on_report(void *ctx, int fd, uint32_t events)
+{
+	struct agent *a = ctx;
+	struct regclient_report_peer *rp;
+	struct regclient_report r = { 0 };
+	uint64_t ticks;
+	size_t n;
+
+	(void)events;
+	if (read(fd, &ticks, sizeof(ticks)) < 0)
+		return;
+	report_arm(a, AGENT_REPORT_S);
+	if (!a->mailbox || a->killed || !a->applied)
+		return;
+	n = a->applied->n_peers;
+	if (n > AGENT_REPORT_PEERS_MAX)
+		n = AGENT_REPORT_PEERS_MAX;
+	rp = calloc(n ? n : 1, sizeof(*rp));
+	if (!rp)
+		return;
+	for (size_t i = 0; i < n; i++)
+		report_peer(a, &a->applied->peers[i], &rp[i]);
+	r.peers = rp;
+	r.n = n;
+	if (agent_mailbox_report(a->mailbox, &r))
+		logf_(a, AGENT_LOG_ERROR, "subsys=agent event=report_failed");
+	free(rp);
+}
+
+/* Not fatal: without it the node runs on classical WireGuard (and says so). */
+static void pq_start(struct agent *a)
+{
+	const struct agent_mailbox_params mp = {
+		.url = a->url,
+		.net = &a->net,
+		.identity_seed = a->identity,
+		.wake = mailbox_wake,
+		.log = pq_log,
+		.ctx = a,
+	};
+	struct agent_pq_params pp = {
+		.kex = {
+			.psk = a->p.psk,
+			.ring = true,
+			.state_dir = a->state_dir[0] ? a->state_dir : NULL,
+			.self = &a->cert,
+			.identity_seed = a->identity,
+			.env = &a->env,
+			.test_only_corrupt_version = a->p.test_only_corrupt_psk_version,
+		},
+		.backend = &eng_ops,
+		.backend_ctx = a,
+	};
+	char err[256] = "";
+	int r;
+
+	io_env_init(&a->env);
+	r = agent_mailbox_new(&mp, &a->mailbox);
+	if (r)
+		logf_(a, AGENT_LOG_ERROR, "subsys=pq event=mailbox_failed err=\"%s\"",
+		      strerror(-r));
+	pp.mailbox = a->mailbox;
+	r = agent_pq_new(&pp, a->loop, &a->pq, err, sizeof(err));
+	if (r)
+		logf_(a, AGENT_LOG_ERROR, "subsys=pq event=disabled err=\"%s\"", err);
+}
+
 /* ---- set-up --------------------------------------------------------------- */
 
 static int copy_params(struct agent *a, const struct agent_params *p)
@@ -1051,6 +1337,11 @@ int agent_new(const struct agent_params *p, struct loop *loop, struct agent **ou
 		return -ENOMEM;
 	pthread_mutex_init(&a->lock, NULL);
 	a->tail = &a->head;
+	a->report_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (a->report_fd >= 0 && loop_add_fd(loop, a->report_fd, EPOLLIN, on_report, a)) {
+		close(a->report_fd);
+		a->report_fd = -1;
+	}
 	a->nudge_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (a->nudge_fd >= 0 && loop_add_fd(loop, a->nudge_fd, EPOLLIN, on_nudge, a)) {
 		close(a->nudge_fd);
@@ -1072,6 +1363,8 @@ int agent_new(const struct agent_params *p, struct loop *loop, struct agent **ou
 		*out = a; /* down, and staying down: no registry either */
 		return 0;
 	}
+	pq_start(a);
+	report_arm(a, AGENT_REPORT_FIRST_S);
 	load_cache(a);
 	reconcile(a);
 	addr_watch_start(a);
@@ -1112,8 +1405,14 @@ void agent_free(struct agent *a)
 		loop_del_fd(a->loop, a->nudge_fd);
 		close(a->nudge_fd);
 	}
+	if (a->report_fd >= 0) {
+		loop_del_fd(a->loop, a->report_fd);
+		close(a->report_fd);
+	}
 	agent_ctlsock_free(a->ctl);
 	nlmon_free(a->nlmon);
+	agent_pq_free(a->pq); /* before the engine, its backend */
+	agent_mailbox_free(a->mailbox);
 	for (m = a->head; m;) {
 		struct msg *next = m->next;
 

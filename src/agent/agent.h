@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "io/loop.h"
+#include "policy/pskver.h"
 #include "proto/cert.h"
 #include "proto/netdef.h"
 
@@ -53,6 +54,10 @@ struct agent_params {
 	size_t n_endpoints;
 	const uint8_t *kill; /* a kill switch from the node's own config, or NULL */
 	size_t kill_len;
+	/* Post-quantum PSK rotation (docs/pq.md): timings from the network
+	 * definition (and the config's test-only keys). */
+	struct pol_psk_config psk;
+	uint64_t test_only_corrupt_psk_version; /* TEST ONLY, see kexd.h; 0 never */
 	agent_log_fn log;
 	void *log_ctx;
 };

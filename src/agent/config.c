@@ -50,6 +50,10 @@ enum key_id {
 	K_REGISTRY,
 	K_BACKEND,
 	K_KILL,
+	K_T_PERIOD,
+	K_T_ACTIVATION,
+	K_T_RETRY,
+	K_T_CORRUPT,
 	K_PRIVKEY,
 	K_PRIVKEY_FILE,
 	K_PORT,
@@ -57,6 +61,7 @@ enum key_id {
 	K_MTU,
 	K_KEEPALIVE,
 	K_ENDPOINT,
+	K_PEER_CERT,
 	K_COUNT
 };
 
@@ -75,6 +80,10 @@ static const struct key_def keys[K_COUNT] = {
 	[K_REGISTRY] = { "Scope", "Registry", false },
 	[K_BACKEND] = { "Scope", "Backend", false },
 	[K_KILL] = { "Scope", "Kill", false },
+	[K_T_PERIOD] = { "Scope", "TestOnlyPskPeriod", false },
+	[K_T_ACTIVATION] = { "Scope", "TestOnlyPskActivation", false },
+	[K_T_RETRY] = { "Scope", "TestOnlyPskRetry", false },
+	[K_T_CORRUPT] = { "Scope", "TestOnlyCorruptPskVersion", false },
 	[K_PRIVKEY] = { "Interface", "PrivateKey", false },
 	[K_PRIVKEY_FILE] = { "Interface", "PrivateKeyFile", false },
 	[K_PORT] = { "Interface", "ListenPort", false },
@@ -82,6 +91,8 @@ static const struct key_def keys[K_COUNT] = {
 	[K_MTU] = { "Interface", "MTU", false },
 	[K_KEEPALIVE] = { "Interface", "PersistentKeepalive", false },
 	[K_ENDPOINT] = { "Interface", "Endpoint", true },
+	/* Once per [Peer]; the sections repeat. */
+	[K_PEER_CERT] = { "Peer", "Certificate", true },
 };
 
 struct parse_ctx {
@@ -89,6 +100,7 @@ struct parse_ctx {
 	char *err;
 	size_t errlen;
 	unsigned int line;
+	unsigned int peer_section; /* section_n of the last [Peer] seen, ~0u: none */
 	struct agent_config_text *t;
 };
 
@@ -160,6 +172,48 @@ static int set_u16(struct parse_ctx *p, const char *key, const char *v, uint64_t
 	return 0;
 }
 
+/* A [Peer] Certificate: one per section, at most AGENT_CONFIG_PEERS_MAX,
+ * the resolved paths packed into t->peer_paths. */
+static int add_peer(struct parse_ctx *p, unsigned int section_n, const char *v)
+{
+	struct agent_config_text *t = p->t;
+	char path[AGENT_CONFIG_PATH_MAX];
+	size_t n;
+	int ret;
+
+	if (t->n_peers && p->peer_section == section_n)
+		return bad(p, "Certificate given twice in one [Peer]");
+	if (t->n_peers == AGENT_CONFIG_PEERS_MAX)
+		return bad(p, "[Peer]: at most %d", AGENT_CONFIG_PEERS_MAX);
+	ret = set_path(p, "Certificate", v, path);
+	if (ret)
+		return ret;
+	n = strlen(path) + 1;
+	if (n > sizeof(t->peer_paths) - t->peer_paths_len)
+		return bad(p, "[Peer] Certificate paths too long together (%u bytes at most)",
+			   AGENT_CONFIG_PEER_PATHS_MAX);
+	memcpy(t->peer_paths + t->peer_paths_len, path, n);
+	t->peer_path_off[t->n_peers] = (uint32_t)t->peer_paths_len;
+	t->line_peer[t->n_peers++] = p->line;
+	t->peer_paths_len += n;
+	p->peer_section = section_n;
+	return 0;
+}
+
+static int set_backend(struct parse_ctx *p, const char *v)
+{
+	if (strcmp(v, "engine") == 0)
+		p->t->backend = AGENT_BACKEND_ENGINE;
+	else if (strcmp(v, "uapi") == 0)
+		p->t->backend = AGENT_BACKEND_UAPI;
+	else if (strcmp(v, "kernel") == 0)
+		return bad(p, "Backend: 'kernel' (PSK-only mode over netlink) is not built yet; "
+			      "use 'uapi' with a userspace WireGuard such as wireguard-go");
+	else
+		return bad(p, "Backend: '%s' is not one of engine, uapi", v);
+	return 0;
+}
+
 static int set_value(struct parse_ctx *p, enum key_id k, const char *v)
 {
 	struct agent_config_text *t = p->t;
@@ -196,15 +250,29 @@ static int set_value(struct parse_ctx *p, enum key_id k, const char *v)
 			return bad(p, "Role: '%s' is not one of edge, relay, master", v);
 		return 0;
 	case K_REGISTRY:
+		if (strcmp(v, "off") == 0) {
+			t->registry_off = true;
+			return 0;
+		}
 		if (strlen(v) > PROTO_URL_MAX || !proto_url_valid(v, strlen(v)))
 			return bad(p, "Registry: not an http:// or https:// URL");
 		memcpy(t->registry, v, strlen(v) + 1);
 		return 0;
 	case K_BACKEND:
-		if (strcmp(v, "engine") != 0)
-			return bad(p, "Backend: '%s' is not supported (only 'engine')", v);
-		t->backend = AGENT_BACKEND_ENGINE;
-		return 0;
+		return set_backend(p, v);
+	case K_T_PERIOD:
+		return set_u16(p, "TestOnlyPskPeriod", v, 1, AGENT_CONFIG_TEST_SECONDS_MAX,
+			       &t->test_psk_period_s);
+	case K_T_ACTIVATION:
+		t->has_test_psk_activation = true;
+		return set_u16(p, "TestOnlyPskActivation", v, 0, AGENT_CONFIG_TEST_SECONDS_MAX,
+			       &t->test_psk_activation_s);
+	case K_T_RETRY:
+		return set_u16(p, "TestOnlyPskRetry", v, 1, AGENT_CONFIG_TEST_SECONDS_MAX,
+			       &t->test_psk_retry_s);
+	case K_T_CORRUPT:
+		return set_u16(p, "TestOnlyCorruptPskVersion", v, 1, UINT32_MAX,
+			       &t->test_corrupt_version);
 	case K_PRIVKEY:
 		t->line_wg_key = p->line;
 		if (cry_key_from_b64(t->wg_private, v))
@@ -239,6 +307,7 @@ static int set_value(struct parse_ctx *p, enum key_id k, const char *v)
 		return 0;
 	case K_ENDPOINT:
 		return set_endpoint(p, v);
+	case K_PEER_CERT: /* parse_entries calls add_peer */
 	case K_COUNT:
 		break;
 	}
@@ -259,32 +328,67 @@ static int find_key(struct parse_ctx *p, const struct sc_ini_entry *e, enum key_
 		}
 	}
 	if (!section_known)
-		return bad(p, "unknown section [%s] (expected [Scope] or [Interface])", e->section);
+		return bad(p, "unknown section [%s] (expected [Scope], [Interface] or [Peer])",
+			   e->section);
 	return bad(p, "unknown key '%s' in [%s]", e->key, e->section);
 }
 
-/* Defaults and keys that must be present, after every line was read. */
-static int finish(struct parse_ctx *p, const bool seen[K_COUNT])
+/* PSK-only mode changes nothing on the interface but preshared keys, so
+ * the keys that configure an interface are refused rather than ignored. */
+static int finish_pskonly(struct parse_ctx *p, const unsigned int line[K_COUNT])
+{
+	static const enum key_id managed[] = { K_PORT, K_MTU, K_KEEPALIVE, K_ENDPOINT };
+	for (size_t i = 0; i < SC_ARRAY_SIZE(managed); i++)
+		if (line[managed[i]])
+			return fail(p->err, p->errlen,
+				    "%s:%u: %s is not allowed with Backend = uapi: PSK-only mode "
+				    "changes nothing on the interface but preshared keys",
+				    p->name, line[managed[i]], keys[managed[i]].key);
+	if (line[K_PRIVKEY] && line[K_PRIVKEY_FILE])
+		return fail(p->err, p->errlen,
+			    "%s: [Interface] takes at most one of PrivateKey and PrivateKeyFile",
+			    p->name);
+	return 0;
+}
+
+/* Defaults and keys that must be present, after every line was read.
+ * line[k]: the line of key k, 0 if absent. */
+static int finish(struct parse_ctx *p, const unsigned int line[K_COUNT])
 {
 	static const enum key_id required[] = { K_NETWORK, K_ADMIN, K_CERT, K_IDENTITY, K_ROLE };
 	struct agent_config_text *t = p->t;
+	int ret;
 
 	p->line = 0;
 	for (size_t i = 0; i < SC_ARRAY_SIZE(required); i++)
-		if (!seen[required[i]])
+		if (!line[required[i]])
 			return fail(p->err, p->errlen, "%s: [%s] %s is required", p->name,
 				    keys[required[i]].section, keys[required[i]].key);
-	if (seen[K_PRIVKEY] == seen[K_PRIVKEY_FILE])
+	if (!line[K_BACKEND])
+		t->backend = AGENT_BACKEND_ENGINE;
+	if (t->backend == AGENT_BACKEND_UAPI) {
+		ret = finish_pskonly(p, line);
+		if (ret)
+			return ret;
+	} else if (t->n_peers) {
+		return fail(p->err, p->errlen,
+			    "%s:%u: [Peer] sections are for Backend = uapi (PSK-only mode); the "
+			    "engine learns its peers from the registry",
+			    p->name, t->line_peer[0]);
+	} else if (t->registry_off) {
+		return fail(p->err, p->errlen,
+			    "%s:%u: Registry = off is for Backend = uapi (PSK-only mode) only",
+			    p->name, line[K_REGISTRY]);
+	} else if (!line[K_PRIVKEY] == !line[K_PRIVKEY_FILE]) {
 		return fail(p->err, p->errlen,
 			    "%s: [Interface] needs exactly one of PrivateKey and PrivateKeyFile",
 			    p->name);
-	if (!seen[K_BACKEND])
-		t->backend = AGENT_BACKEND_ENGINE;
+	}
 	if (!t->has_listen_port)
 		t->listen_port = t->role == PROTO_ROLE_EDGE ? 0 : AGENT_CONFIG_PORT_RELAY;
-	if (!seen[K_MTU])
+	if (!line[K_MTU])
 		t->mtu = AGENT_CONFIG_MTU;
-	if (!seen[K_KEEPALIVE])
+	if (!line[K_KEEPALIVE])
 		t->keepalive = AGENT_CONFIG_KEEPALIVE;
 	return 0;
 }
@@ -293,10 +397,11 @@ static int parse_entries(struct parse_ctx *p, const struct sc_ini *ini)
 {
 	/* section_n of the first [Scope] and [Interface]; a second one is refused. */
 	unsigned int first_n[2] = { ~0u, ~0u };
-	bool seen[K_COUNT] = { false };
+	unsigned int line[K_COUNT] = { 0 };
 	enum key_id k = K_COUNT;
 	int ret;
 
+	p->peer_section = ~0u;
 	for (size_t i = 0; i < ini->n; i++) {
 		const struct sc_ini_entry *e = &ini->entries[i];
 		unsigned int *first;
@@ -305,19 +410,25 @@ static int parse_entries(struct parse_ctx *p, const struct sc_ini *ini)
 		ret = find_key(p, e, &k);
 		if (ret)
 			return ret;
+		if (k == K_PEER_CERT) {
+			ret = add_peer(p, e->section_n, e->value);
+			if (ret)
+				return ret;
+			continue;
+		}
 		first = &first_n[sc_ini_key_is(e->section, "Interface")];
 		if (*first == ~0u)
 			*first = e->section_n;
 		if (*first != e->section_n)
 			return bad(p, "a second [%s] section", e->section);
-		if (seen[k] && !keys[k].repeat)
+		if (line[k] && !keys[k].repeat)
 			return bad(p, "%s given twice", keys[k].key);
-		seen[k] = true;
+		line[k] = e->line;
 		ret = set_value(p, k, e->value);
 		if (ret)
 			return ret;
 	}
-	return finish(p, seen);
+	return finish(p, line);
 }
 
 int agent_config_parse(const char *text, size_t len, const char *name,
@@ -596,11 +707,15 @@ static int check_keys(struct load_ctx *l)
 	uint8_t pub[32];
 	int ret;
 
+	/* PSK-only mode may leave the key to the interface (parse allowed it). */
+	c->has_wg_private = t->has_wg_private || t->wg_key_path[0];
 	if (t->has_wg_private)
 		memcpy(c->wg_private, t->wg_private, 32);
-	else if ((ret = read_key(l, t->wg_key_path, t->line_wg_key, c->wg_private)))
+	else if (c->has_wg_private &&
+		 (ret = read_key(l, t->wg_key_path, t->line_wg_key, c->wg_private)))
 		return ret;
-	if (cry_x25519_pubkey(pub, c->wg_private) || !cry_memeq(pub, c->cert.wgkey, 32))
+	if (c->has_wg_private &&
+	    (cry_x25519_pubkey(pub, c->wg_private) || !cry_memeq(pub, c->cert.wgkey, 32)))
 		return fail(l->err, l->errlen,
 			    "%s:%u: the WireGuard private key does not match the certificate's "
 			    "WireGuard key (%s)",
@@ -639,6 +754,101 @@ static int load_kill(struct load_ctx *l)
 	return 0;
 }
 
+/* One [Peer] certificate: verified like this node's, not this node's, not
+ * a peer given before. */
+static int load_peer(struct load_ctx *l, size_t i, uint64_t now, uint8_t *bin)
+{
+	const struct agent_config_text *t = l->t;
+	struct agent_config *c = l->c;
+	const char *path = t->peer_paths + t->peer_path_off[i];
+	struct proto_cert *pc = &c->peers[i];
+	size_t len;
+	int ret;
+
+	ret = read_record(l, path, t->line_peer[i], PROTO_T_CERT, bin, &len);
+	if (ret)
+		return ret;
+	ret = proto_cert_decode(pc, bin, len);
+	if (ret)
+		return lfail(l, ret, path, "certificate: %s (%s:%u)", proto_strerror(ret), l->name,
+			     t->line_peer[i]);
+	ret = proto_cert_verify(pc, &c->net, NULL, now);
+	if (ret == PROTO_ERR_NETWORK)
+		return lfail(l, ret, path, "peer certificate is for network '%s', not '%s' (%s:%u)",
+			     pc->network, c->net.name, l->name, t->line_peer[i]);
+	if (ret == PROTO_ERR_SIG)
+		return lfail(l, ret, path,
+			     "peer certificate is not signed by the admin key of network '%s' "
+			     "(%s:%u)",
+			     c->net.name, l->name, t->line_peer[i]);
+	if (ret)
+		return lfail(l, ret, path, "peer certificate of '%s': %s (%s:%u)", pc->name,
+			     proto_strerror(ret), l->name, t->line_peer[i]);
+	/* Names and keys are public: plain comparisons. */
+	if (strcmp(pc->name, c->cert.name) == 0 ||
+	    memcmp(pc->wgkey, c->cert.wgkey, 32) == 0) /* not secret */
+		return lfail(l, -EINVAL, path, "is this node's own certificate ('%s') (%s:%u)",
+			     pc->name, l->name, t->line_peer[i]);
+	for (size_t j = 0; j < i; j++)
+		if (strcmp(pc->name, c->peers[j].name) == 0 ||
+		    memcmp(pc->wgkey, c->peers[j].wgkey, 32) == 0) /* not secret */
+			return lfail(l, -EINVAL, path,
+				     "peer '%s' (or its WireGuard key) is listed twice (%s:%u and "
+				     "%u)",
+				     pc->name, l->name, t->line_peer[j], t->line_peer[i]);
+	return 0;
+}
+
+static int load_peers(struct load_ctx *l, uint64_t now)
+{
+	uint8_t *bin;
+	int ret = 0;
+
+	if (!l->t->n_peers)
+		return 0;
+	bin = malloc(PROTO_RECORD_MAX);
+	if (!bin)
+		return -ENOMEM;
+	for (size_t i = 0; i < l->t->n_peers && !ret; i++)
+		ret = load_peer(l, i, now, bin);
+	free(bin);
+	if (!ret)
+		l->c->n_peers = l->t->n_peers;
+	return ret;
+}
+
+/* The definition's PSK constants, then the test-only overrides. */
+static int fill_psk(struct load_ctx *l)
+{
+	const struct agent_config_text *t = l->t;
+	const struct proto_params *pp = &l->c->net.params;
+	struct pol_psk_config *k = &l->c->psk;
+
+	pol_psk_config_default(k);
+	k->period = pp->psk_rotation_s * SC_NSEC_PER_SEC;
+	k->activation = pp->kex_activation_s * SC_NSEC_PER_SEC;
+	k->revert = pp->revert_s * SC_NSEC_PER_SEC;
+	/* A revert needs the last working version besides the new one. */
+	k->keep = pp->psk_versions < 2 ? 2 : pp->psk_versions;
+	if (t->test_psk_period_s) {
+		k->period = t->test_psk_period_s * SC_NSEC_PER_SEC;
+		k->test_only_short_period = true;
+	}
+	if (t->has_test_psk_activation)
+		k->activation = t->test_psk_activation_s * SC_NSEC_PER_SEC;
+	if (t->test_psk_retry_s) {
+		k->retry = t->test_psk_retry_s * SC_NSEC_PER_SEC;
+		k->timeout = 4 * k->retry;
+	}
+	l->c->test_only_corrupt_version = t->test_corrupt_version;
+	if (pol_psk_config_check(k))
+		return fail(l->err, l->errlen,
+			    "%s: the PSK timings of network '%s' and the TestOnly keys are not "
+			    "valid together (period, retry, timeout, revert, versions)",
+			    l->name, l->c->net.name);
+	return 0;
+}
+
 static int fill_defaults(struct load_ctx *l)
 {
 	const struct agent_config_text *t = l->t;
@@ -647,7 +857,12 @@ static int fill_defaults(struct load_ctx *l)
 
 	memcpy(c->ifname, t->ifname[0] ? t->ifname : c->net.name, sizeof(c->ifname));
 	c->ifname[sizeof(c->ifname) - 1] = '\0';
-	memcpy(c->registry, t->registry[0] ? t->registry : c->net.registry, sizeof(c->registry));
+	c->registry_off = t->registry_off;
+	if (t->registry_off)
+		c->registry[0] = '\0';
+	else
+		memcpy(c->registry, t->registry[0] ? t->registry : c->net.registry,
+		       sizeof(c->registry));
 	if (t->state_dir[0])
 		n = snprintf(c->state_dir, sizeof(c->state_dir), "%s", t->state_dir);
 	else
@@ -677,6 +892,10 @@ static int load_all(struct load_ctx *l, uint64_t now)
 		ret = check_keys(l);
 	if (!ret)
 		ret = load_kill(l);
+	if (!ret)
+		ret = load_peers(l, now);
+	if (!ret)
+		ret = fill_psk(l);
 	if (!ret)
 		ret = fill_defaults(l);
 	return ret;

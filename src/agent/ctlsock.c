@@ -142,6 +142,12 @@ static json_t *peer_json(const struct agent_status_peer *p)
 	bad |= set(o, "path", json_string(path_name(p->path)));
 	bad |= set(o, "via", p->path == AGENT_PATH_RELAY ? json_string(p->via) : json_null());
 	bad |= set(o, "psk_version", opt_int(p->has_psk, p->psk_version));
+	bad |= set(o, "psk_age_s", opt_int(p->has_psk, p->psk_age_s));
+	bad |= set(o, "psk_working", opt_int(p->has_kex, p->psk_working));
+	bad |= set(o, "pq_state", opt_int(p->has_kex, p->pq_state));
+	bad |= set(o, "classical", uint_json(p->classical));
+	bad |= set(o, "psk_kept", opt_int(p->has_kex, p->psk_kept));
+	bad |= set(o, "psk_reverts", opt_int(p->has_kex, p->psk_reverts));
 	json_decref(a);
 	if (bad) {
 		json_decref(o);

@@ -58,8 +58,18 @@ struct agent_status_peer {
 	const struct proto_prefix *allowed; /* copied by agent_status_add_peer */
 	enum agent_path path;
 	char via[PROTO_PEER_NAME_MAX + 1]; /* the relay, for AGENT_PATH_RELAY */
-	bool has_psk;			   /* a PQ preshared key is installed */
-	uint32_t psk_version;		   /* placeholder until the KEX driver exists */
+	/* Post-quantum PSK rotation (docs/pq.md), from the KEX driver's
+	 * kexd_peer_status. Without has_kex the driver does not run for this
+	 * peer: pq_state, psk_kept and psk_reverts are shown as null. */
+	bool has_psk;	      /* a PQ preshared key is installed (psk_version >= 1) */
+	uint64_t psk_version; /* the active (newest installed) version */
+	uint64_t psk_working; /* the last version a session proved, 0: none */
+	uint64_t psk_age_s;   /* wall now - when it was installed */
+	bool has_kex;
+	uint32_t pq_state;    /* KEX state 0..3 (docs/pq.md) */
+	uint32_t classical;   /* 0 no handshake, 1 handshake in progress, 2 session */
+	uint32_t psk_kept;    /* versions kept (in the backend and the state directory) */
+	uint64_t psk_reverts; /* reverts since the daemon started */
 };
 
 /* What the agent reports; filled by its callback for each request. */

@@ -47,4 +47,27 @@
 /* Registry error text kept for logs (it is untrusted: sanitised, capped). */
 #define AGENT_ERR_TEXT_MAX 200
 
+/* The KEX mailbox (docs/registry.md "POST /v1/kex"): messages in one
+ * GET /v1/kex answer (the registry sends at most 256), the body of the
+ * signed request that carried each one (the registry's 32 KiB body cap),
+ * and the whole answer: 256 stored records of at most 18 KiB each (the
+ * registry's REG_KEX_RECORD_MAX) plus their summaries, with room to spare.
+ * Each KEX record itself is at most PROTO_KEX_RECORD_MAX (proto/limits.h).
+ * Messages live at most AGENT_KEX_TTL_MAX seconds (the registry's cap). */
+#define AGENT_KEX_FETCH_MAX	  256
+#define AGENT_KEX_SIGNED_BODY_MAX (32u << 10)
+#define AGENT_KEX_BODY_MAX	  (8u << 20)
+#define AGENT_KEX_TTL_MAX	  3600
+
+/* POST /v1/reports: entries (one per peer, the registry's cap) and the body
+ * (the registry's 4 MiB cap; a larger one is refused before sending). */
+#define AGENT_REPORT_PEERS_MAX 32768
+#define AGENT_REPORT_BODY_MAX  (4u << 20)
+
+/* In-tunnel KEX messages (src/agent/kexnet.h): UDP to this port on a
+ * peer's overlay IPv4 address; at most this many datagrams are read per
+ * wake-up, so a flood cannot hold the loop. */
+#define AGENT_KEX_PORT	   51899
+#define AGENT_KEX_RX_BURST 64
+
 #endif

@@ -923,3 +923,341 @@ int regclient_get_revocations(struct regclient *rc, uint8_t **rec, size_t *len)
 	json_decref(o);
 	return err;
 }
+
+/* ---- KEX mailbox ---- */
+
+/* A request refused before the wire: says so for the log, no registry code. */
+static int unsent(struct regclient *rc, const char *what, int err, const char *why)
+{
+	rc->code[0] = '\0';
+	fail(rc, "%s: not sent: %s", what, why);
+	return err;
+}
+
+int regclient_kex_post(struct regclient *rc, const char *to, const uint8_t *rec, size_t len,
+		       unsigned int ttl_s, uint64_t *id)
+{
+	char *body = NULL, ttl[24] = "";
+	size_t cap = SC_B64_LEN(PROTO_KEX_RECORD_MAX) + PROTO_PEER_NAME_MAX + 64, n;
+	json_t *o = NULL, *v;
+	int err;
+
+	if (len > PROTO_KEX_RECORD_MAX)
+		return unsent(rc, "POST /v1/kex", -E2BIG, "record over PROTO_KEX_RECORD_MAX");
+	if (!to || !proto_peer_name_valid(to, strlen(to)) || !rec || !len ||
+	    ttl_s > AGENT_KEX_TTL_MAX)
+		return unsent(rc, "POST /v1/kex", -EINVAL, "bad recipient, record or ttl");
+	if (ttl_s)
+		snprintf(ttl, sizeof(ttl), ",\"ttl\":%u", ttl_s);
+	body = malloc(cap);
+	if (!body)
+		return -ENOMEM;
+	/* a valid peer name needs no JSON escaping */
+	n = (size_t)snprintf(body, cap, "{\"to\":\"%s\",\"msg\":\"", to);
+	sc_b64_encode(body + n, rec, len);
+	n += SC_B64_LEN(len);
+	snprintf(body + n, cap - n, "\"%s}", ttl);
+	err = call(rc, "POST", "/v1/kex", body, true, AGENT_REQUEST_TIMEOUT, AGENT_SMALL_BODY_MAX,
+		   &o, NULL);
+	if (!err) {
+		v = json_object_get(o, "id");
+		if (json_is_integer(v) && json_integer_value(v) > 0) {
+			*id = (uint64_t)json_integer_value(v);
+		} else {
+			fail(rc, "POST /v1/kex: no id in the answer");
+			err = -EPROTO;
+		}
+	}
+	json_decref(o);
+	free(body);
+	return err;
+}
+
+/* The KEX record inside a stored signed request: its body (a JSON string)
+ * is {"to":..,"msg":"<base64>","ttl":..}; rec[0, *len) gets msg decoded.
+ * The envelope is not checked cryptographically: the KEX record is signed
+ * by its sender, which is what the KEX driver verifies. 0 or a reason. */
+static const char *kex_record(const json_t *record, uint8_t *rec, size_t *len)
+{
+	const json_t *body = json_object_get(record, "body");
+	const char *why = NULL, *s;
+	json_t *o = NULL, *msg;
+	size_t n, out;
+
+	if (!json_is_object(record) || !json_is_string(body))
+		return "no signed request body";
+	if (agent_json_load(json_string_value(body), json_string_length(body),
+			    AGENT_KEX_SIGNED_BODY_MAX, &o) ||
+	    !json_is_object(o)) {
+		json_decref(o);
+		return "the signed body is not a JSON object";
+	}
+	msg = json_object_get(o, "msg");
+	s = json_string_value(msg);
+	n = json_string_length(msg);
+	if (!s || n == 0 || n % 4 || n / 4 * 3 > PROTO_KEX_RECORD_MAX + 2) {
+		why = "no base64 msg of at most PROTO_KEX_RECORD_MAX bytes";
+	} else {
+		out = n / 4 * 3 - (s[n - 1] == '=') - (s[n - 2] == '=');
+		if (out == 0 || out > PROTO_KEX_RECORD_MAX || sc_b64_decode(rec, out, s, n))
+			why = "msg is not canonical base64 of at most PROTO_KEX_RECORD_MAX bytes";
+		else
+			*len = out;
+	}
+	json_decref(o);
+	return why;
+}
+
+static bool u64_field(const json_t *o, const char *key, uint64_t *out)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return false;
+	*out = (uint64_t)json_integer_value(v);
+	return true;
+}
+
+/* One message into *m: 0, 1 if it is to be skipped (refused or expired:
+ * *why says which, NULL for expired), or -EPROTO for a broken shape. */
+static int kex_one(const json_t *v, uint64_t after, uint64_t now, struct regclient_kex_msg *m,
+		   const char **why)
+{
+	const json_t *from = json_object_get(v, "from");
+
+	if (!json_is_object(v) || !u64_field(v, "id", &m->id) || m->id <= after ||
+	    !u64_field(v, "created", &m->created) || !u64_field(v, "expires", &m->expires) ||
+	    m->created > m->expires || !name_ok(from) || !json_object_get(v, "record"))
+		return -EPROTO;
+	copy_name(m->from, from);
+	*why = NULL;
+	if (m->expires < now)
+		return 1;
+	*why = kex_record(json_object_get(v, "record"), m->rec, &m->len);
+	return *why ? 1 : 0;
+}
+
+static int kex_from(const json_t *o, uint64_t after, uint64_t now, agent_refuse_fn fn, void *ctx,
+		    struct regclient_kex_msgs *out)
+{
+	const json_t *msgs = json_object_get(o, "messages"), *v;
+	uint64_t last = after, next;
+	const char *why;
+	size_t i;
+	int err;
+
+	if (!json_is_array(msgs) || json_array_size(msgs) > AGENT_KEX_FETCH_MAX ||
+	    !u64_field(o, "next", &next))
+		return -EPROTO;
+	out->m = calloc(json_array_size(msgs) + 1, sizeof(*out->m));
+	if (!out->m)
+		return -ENOMEM;
+	json_array_foreach(msgs, i, v)
+	{
+		struct regclient_kex_msg *m = &out->m[out->n];
+
+		/* ids only grow: each must be above the previous one */
+		err = kex_one(v, last, now, m, &why);
+		if (err < 0)
+			return err;
+		last = m->id;
+		if (err == 0) {
+			out->n++;
+			continue;
+		}
+		if (why) {
+			char text[160];
+
+			snprintf(text, sizeof(text), "KEX message %llu: %s",
+				 (unsigned long long)m->id, why);
+			if (fn)
+				fn(ctx, m->from, -EBADMSG, text);
+			out->refused++;
+		} else {
+			out->expired++;
+		}
+		memset(m, 0, sizeof(*m));
+	}
+	/* next covers what was sent and never goes back */
+	if (next < last)
+		return -EPROTO;
+	out->next = next;
+	out->more = json_array_size(msgs) == AGENT_KEX_FETCH_MAX;
+	return 0;
+}
+
+int regclient_parse_kex(const char *body, size_t len, uint64_t after, uint64_t now,
+			agent_refuse_fn fn, void *ctx, struct regclient_kex_msgs *out)
+{
+	struct regclient_kex_msgs k = { 0 };
+	json_t *o = NULL;
+	int err = agent_json_load(body, len, AGENT_KEX_BODY_MAX, &o);
+
+	if (err)
+		return err == -EMSGSIZE ? err : -EPROTO;
+	err = json_is_object(o) ? kex_from(o, after, now, fn, ctx, &k) : -EPROTO;
+	json_decref(o);
+	if (err) {
+		regclient_kex_msgs_clear(&k);
+		return err;
+	}
+	*out = k;
+	return 0;
+}
+
+int regclient_kex_get(struct regclient *rc, uint64_t after_id, uint64_t now,
+		      struct regclient_kex_msgs *out)
+{
+	struct resp r = { 0 };
+	char path[64];
+	int err;
+
+	if (after_id > INT64_MAX)
+		return unsent(rc, "GET /v1/kex", -EINVAL, "id out of range");
+	snprintf(path, sizeof(path), "/v1/kex?after=%llu", (unsigned long long)after_id);
+	err = call(rc, "GET", path, NULL, true, AGENT_REQUEST_TIMEOUT, AGENT_KEX_BODY_MAX, NULL,
+		   &r);
+	if (!err)
+		err = regclient_parse_kex(r.p ? r.p : "", r.len, after_id, now, rc->refuse,
+					  rc->refuse_ctx, out);
+	if (err && !rc->err[0])
+		fail(rc, "GET %s: malformed answer (%s)", path, strerror(-err));
+	free(r.p);
+	return err;
+}
+
+void regclient_kex_msgs_clear(struct regclient_kex_msgs *k)
+{
+	if (!k)
+		return;
+	free(k->m);
+	memset(k, 0, sizeof(*k));
+}
+
+/* ---- reports ---- */
+
+/* A growing text buffer, refused past max. */
+struct text {
+	char *p;
+	size_t len, cap, max;
+	int err;
+};
+
+__attribute__((format(printf, 2, 3))) static void put(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	size_t cap;
+	char *np;
+	int k;
+
+	while (!t->err) {
+		va_start(ap, fmt);
+		k = vsnprintf(t->p ? t->p + t->len : NULL, t->p ? t->cap - t->len : 0, fmt, ap);
+		va_end(ap);
+		if (k < 0) {
+			t->err = -EINVAL;
+		} else if (t->p && (size_t)k < t->cap - t->len) {
+			t->len += (size_t)k;
+			return;
+		} else if (t->len + (size_t)k > t->max) {
+			t->err = -E2BIG;
+		} else {
+			cap = SC_MIN(SC_MAX(t->cap * 2, t->len + (size_t)k + 1), t->max + 1);
+			np = realloc(t->p, cap);
+			if (!np) {
+				t->err = -ENOMEM;
+			} else {
+				t->p = np;
+				t->cap = cap;
+			}
+		}
+	}
+}
+
+static void put_report_peer(struct text *t, const struct regclient_report_peer *e)
+{
+	char reach[8] = "null";
+
+	if (e->reach != RC_REACH_NONE)
+		snprintf(reach, sizeof(reach), "%d", e->reach);
+	/* a valid peer name needs no JSON escaping */
+	put(t, "{\"peer\":\"%s\",\"reach\":%s", e->peer, reach);
+	if (e->has_latency)
+		put(t, ",\"latency_us\":%u", e->latency_us);
+	put(t, ",\"handshake\":%s,\"pq\":%s", e->handshake ? "true" : "false",
+	    e->pq ? "true" : "false");
+	if (e->has_kex)
+		put(t, ",\"kex_version\":%llu,\"classical\":%u,\"pq_state\":%u",
+		    (unsigned long long)e->kex_version, e->classical, e->pq_state);
+	put(t, "}");
+}
+
+int regclient_report(struct regclient *rc, const struct regclient_report *r)
+{
+	struct text t = { .max = AGENT_REPORT_BODY_MAX };
+	char eptext[EPS_TEXT_MAX];
+	size_t i;
+	int err;
+
+	if (r->n > AGENT_REPORT_PEERS_MAX || (r->n && !r->peers) ||
+	    (r->has_endpoints && (r->n_eps > AGENT_MAX_ENDPOINTS ||
+				  put_endpoints(eptext, sizeof(eptext), r->eps, r->n_eps))))
+		return unsent(rc, "POST /v1/reports", -EINVAL, "too many peers or endpoints");
+	for (i = 0; i < r->n; i++) {
+		const struct regclient_report_peer *e = &r->peers[i];
+
+		if (!proto_peer_name_valid(e->peer, strnlen(e->peer, sizeof(e->peer))) ||
+		    e->kex_version > UINT32_MAX)
+			return unsent(rc, "POST /v1/reports", -EINVAL,
+				      "a bad peer name or a kex_version over 32 bits");
+	}
+	put(&t, "{");
+	if (r->has_endpoints)
+		put(&t, "\"endpoints\":[%s],", eptext);
+	put(&t, "\"peers\":[");
+	for (i = 0; i < r->n && !t.err; i++) {
+		put(&t, "%s", i ? "," : "");
+		put_report_peer(&t, &r->peers[i]);
+	}
+	put(&t, "]}");
+	err = t.err;
+	if (err == -E2BIG)
+		unsent(rc, "POST /v1/reports", err, "body over AGENT_REPORT_BODY_MAX");
+	if (!err)
+		err = call(rc, "POST", "/v1/reports", t.p, true, AGENT_REQUEST_TIMEOUT,
+			   AGENT_SMALL_BODY_MAX, NULL, NULL);
+	free(t.p);
+	return err;
+}
+
+int regclient_report_dup(const struct regclient_report *r, struct regclient_report **out)
+{
+	struct regclient_report *c;
+	struct regclient_report_peer *peers;
+	struct proto_endpoint *eps;
+	size_t n_eps = r->has_endpoints ? r->n_eps : 0;
+
+	if (r->n > AGENT_REPORT_PEERS_MAX || n_eps > AGENT_MAX_ENDPOINTS || (r->n && !r->peers) ||
+	    (n_eps && !r->eps))
+		return -EINVAL;
+	c = malloc(sizeof(*c) + r->n * sizeof(*peers) + n_eps * sizeof(*eps));
+	if (!c)
+		return -ENOMEM;
+	peers = (struct regclient_report_peer *)(c + 1);
+	eps = (struct proto_endpoint *)(peers + r->n);
+	if (r->n)
+		memcpy(peers, r->peers, r->n * sizeof(*peers));
+	if (n_eps)
+		memcpy(eps, r->eps, n_eps * sizeof(*eps));
+	*c = *r;
+	c->peers = r->n ? peers : NULL;
+	c->eps = n_eps ? eps : NULL;
+	c->n_eps = n_eps;
+	*out = c;
+	return 0;
+}
+
+void regclient_report_free(struct regclient_report *r)
+{
+	free(r);
+}

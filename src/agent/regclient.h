@@ -144,6 +144,89 @@ void regclient_kills_clear(struct regclient_kills *k);
  * -ENOENT if the network has none. *rec is the caller's to free. */
 int regclient_get_revocations(struct regclient *rc, uint8_t **rec, size_t *len);
 
+/* ---- KEX mailbox (docs/registry.md "POST /v1/kex", docs/pq.md) ---- */
+
+/* POST /v1/kex: the signed KEX record rec[0, len) for the peer named to,
+ * kept by the registry for ttl_s seconds (1..AGENT_KEX_TTL_MAX; 0: the
+ * registry's default, 600). *id: the message's mailbox id. -EINVAL (bad
+ * name, len 0 or ttl), -E2BIG (len > PROTO_KEX_RECORD_MAX, not sent; or the
+ * registry's 413), -ENOENT (404 no_such_peer: the recipient is not
+ * joined), or the errors above. */
+int regclient_kex_post(struct regclient *rc, const char *to, const uint8_t *rec, size_t len,
+		       unsigned int ttl_s, uint64_t *id);
+
+/* One mailbox message addressed to us. rec is the raw KEX record (the
+ * "msg" of the signed request that carried it), NOT verified: the KEX
+ * driver decodes it and checks its own signature against the sender's
+ * certificate. from, created and expires are the registry's word. */
+struct regclient_kex_msg {
+	uint64_t id;
+	char from[PROTO_PEER_NAME_MAX + 1];
+	uint64_t created, expires; /* Unix seconds */
+	size_t len;
+	uint8_t rec[PROTO_KEX_RECORD_MAX];
+};
+
+/* Messages in one answer (the registry's page). */
+#define REGCLIENT_KEX_PAGE_MAX AGENT_KEX_FETCH_MAX
+
+struct regclient_kex_msgs {
+	struct regclient_kex_msg *m; /* ids strictly increasing, all > after */
+	size_t n;
+	uint64_t next;	/* ask for messages after this id next */
+	size_t refused; /* messages whose record could not be read (skipped) */
+	size_t expired; /* messages that had expired by now (skipped) */
+	bool more;	/* a full page (skipped ones included): ask again from next */
+};
+
+/* GET /v1/kex?after=after_id: unexpired messages to us with a larger id,
+ * oldest first, at most AGENT_KEX_FETCH_MAX. A message whose record is not
+ * a signed request carrying a base64 "msg" of 1..PROTO_KEX_RECORD_MAX bytes
+ * is counted in refused, reported through the refusal callback and
+ * skipped; so is one that expired before now (Unix seconds; counted in
+ * expired, not reported). `next` moves past both. */
+int regclient_kex_get(struct regclient *rc, uint64_t after_id, uint64_t now,
+		      struct regclient_kex_msgs *out);
+void regclient_kex_msgs_clear(struct regclient_kex_msgs *k);
+
+/* ---- reports (docs/registry.md "POST /v1/reports") ---- */
+
+#define RC_REACH_NONE (-1) /* reach: the peer is unreachable */
+
+/* What this node knows about one other peer. */
+struct regclient_report_peer {
+	char peer[PROTO_PEER_NAME_MAX + 1];
+	int reach; /* RC_REACH_NONE, 0 direct, 1 through relays, 2 through the master relay */
+	bool has_latency;
+	uint32_t latency_us; /* 0..60,000,000 */
+	bool handshake;	     /* a classical WireGuard handshake completed */
+	bool pq;	     /* a post-quantum PSK is the newest (pq_state 3) */
+	/* Sent only with has_kex (the KEX driver runs for this peer): */
+	bool has_kex;
+	uint64_t kex_version; /* the active PSK version, 0 none; at most UINT32_MAX */
+	uint32_t classical;   /* 0 no handshake, 1 handshake in progress, 2 session */
+	uint32_t pq_state;    /* docs/pq.md KEX state 0..3 */
+};
+
+struct regclient_report {
+	const struct regclient_report_peer *peers; /* names distinct */
+	size_t n;				   /* at most AGENT_REPORT_PEERS_MAX */
+	bool has_endpoints;			   /* also update the endpoints */
+	const struct proto_endpoint *eps;
+	size_t n_eps; /* at most AGENT_MAX_ENDPOINTS */
+};
+
+/* POST /v1/reports: the latest report replaces the previous one. The values
+ * are the registry's to check (one rule, in one place): one out of range
+ * comes back as its refusal, -EINVAL with code "bad_field". Refused here,
+ * unsent: a bad peer name, a kex_version over UINT32_MAX, too many peers
+ * or endpoints (-EINVAL), a body over AGENT_REPORT_BODY_MAX (-E2BIG). */
+int regclient_report(struct regclient *rc, const struct regclient_report *r);
+/* A deep copy of r in one allocation (for a queue), freed by
+ * regclient_report_free (NULL is fine). 0, -EINVAL (over the caps), -ENOMEM. */
+int regclient_report_dup(const struct regclient_report *r, struct regclient_report **out);
+void regclient_report_free(struct regclient_report *r);
+
 /* The answer parsers, for tests and fuzzing: body[0, len) of a 200 answer
  * to /v1/peers and /v1/events?cursor=cursor. All-or-nothing for the shape;
  * refused documents counted and reported through fn (may be NULL). */
@@ -154,5 +237,8 @@ int regclient_parse_events(const char *body, size_t len, uint64_t cursor,
 			   const struct proto_netdef *net, const struct proto_revoke *rl,
 			   uint64_t now, agent_refuse_fn fn, void *ctx,
 			   struct regclient_events *out);
+/* body[0, len) of a 200 answer to GET /v1/kex?after=after, read at now. */
+int regclient_parse_kex(const char *body, size_t len, uint64_t after, uint64_t now,
+			agent_refuse_fn fn, void *ctx, struct regclient_kex_msgs *out);
 
 #endif

@@ -8,7 +8,9 @@
  *   scoped-wg IFNAME                    the same, for wg-quick's
  *                                       WG_QUICK_USERSPACE_IMPLEMENTATION
  *   scoped run CONFIG                   the node daemon (agent + engine) of a
- *                                       Scope network, in the foreground
+ *                                       Scope network, in the foreground; with
+ *                                       Backend = uapi, PSK-only mode on an
+ *                                       existing interface (docs/pskonly.md)
  *
  * Like wireguard-go, `scoped wg` daemonizes unless --foreground is given or
  * WG_PROCESS_FOREGROUND=1 is set. The parent returns only once the child has
@@ -39,6 +41,7 @@
 
 #include "agent/agent.h"
 #include "agent/config.h"
+#include "agent/pskonly.h"
 #include "agent/regclient.h"
 #include "common/encode.h"
 #include "io/engine.h"
@@ -368,6 +371,8 @@ static void params_from_config(const struct agent_config *c, struct node *n, str
 		.n_endpoints = c->n_endpoints,
 		.kill = c->has_kill ? c->kill_raw : NULL,
 		.kill_len = c->has_kill ? c->kill_len : 0,
+		.psk = c->psk,
+		.test_only_corrupt_psk_version = c->test_only_corrupt_version,
 		.log = node_log,
 		.log_ctx = n,
 	};
@@ -379,6 +384,7 @@ static int run_node(const char *prog, const char *path)
 	static struct agent_config cfg; /* large; wiped below */
 	struct agent_params p;
 	struct agent *a = NULL;
+	struct pskonly *po = NULL;
 	char err[512];
 	int r;
 
@@ -396,7 +402,10 @@ static int run_node(const char *prog, const char *path)
 		return 1;
 	}
 	params_from_config(&cfg, &n, &p);
-	r = agent_new(&p, n.loop, &a, err, sizeof(err));
+	if (cfg.backend == AGENT_BACKEND_UAPI) /* PSK-only mode, docs/pskonly.md */
+		r = pskonly_new(&cfg, NULL, n.loop, node_log, &n, &po, err, sizeof(err));
+	else
+		r = agent_new(&p, n.loop, &a, err, sizeof(err));
 	agent_config_clear(&cfg); /* the agent keeps its own copy of the keys */
 	if (r) {
 		fprintf(stderr, "%s: %s\n", prog, err);
@@ -404,6 +413,7 @@ static int run_node(const char *prog, const char *path)
 		return 1;
 	}
 	r = loop_run(n.loop);
+	pskonly_free(po); /* the interface keeps its PSKs */
 	agent_free(a);
 	loop_free(n.loop);
 	curl_global_cleanup();

@@ -2,9 +2,9 @@
 /*
  * status [--json] [--interface IF] [--socket PATH]: ask the running scoped
  * over its control socket (/run/scope/IF.sock, root only) and print its
- * role, peers, endpoints, handshake ages, bytes and paths as a table, or
- * the document itself with --json. The document's fields: docs/agent.md,
- * "Status". ctl may not include the agent layer, so the directory and the
+ * role, peers, endpoints, handshake ages, bytes and paths as a table (each
+ * peer's row followed by its PQ PSK line), or the document itself with
+ * --json. The document's fields: docs/agent.md, "Status". ctl may not include the agent layer, so the directory and the
  * request line are repeated here (agent/ctlsock.h is their source).
  */
 #include <dirent.h>
@@ -237,6 +237,43 @@ static void print_header(const struct ctl_io *io, json_t *doc)
 			(long long)json_integer_value(json_object_get(kill, "serial")));
 }
 
+/* "42s", "3min", "2h", "4d": compact, for the psk line. */
+static void age_short(char out[24], json_int_t s)
+{
+	if (s < 120)
+		snprintf(out, 24, "%llds", (long long)s);
+	else if (s < 7200)
+		snprintf(out, 24, "%lldmin", (long long)(s / 60));
+	else if (s < 172800)
+		snprintf(out, 24, "%lldh", (long long)(s / 3600));
+	else
+		snprintf(out, 24, "%lldd", (long long)(s / 86400));
+}
+
+/* "  psk: v3 (age 42s, pq 3)", with the reverts if any; "  psk: none",
+ * with the KEX state if the driver runs for the peer. */
+static void print_psk(const struct ctl_io *io, json_t *p)
+{
+	json_t *ver = json_object_get(p, "psk_version"), *age_v = json_object_get(p, "psk_age_s"),
+	       *pq = json_object_get(p, "pq_state"), *rev = json_object_get(p, "psk_reverts");
+	char a[24] = "?", extra[64] = "";
+
+	if (json_is_integer(pq))
+		snprintf(extra, sizeof(extra), "pq %lld", (long long)json_integer_value(pq));
+	if (json_integer_value(rev) > 0)
+		snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), "%sreverts %lld",
+			 extra[0] ? ", " : "", (long long)json_integer_value(rev));
+	if (!json_is_integer(ver) || json_integer_value(ver) <= 0) {
+		fprintf(io->out, "  psk: none%s%s%s\n", extra[0] ? " (" : "", extra,
+			extra[0] ? ")" : "");
+		return;
+	}
+	if (json_is_integer(age_v) && json_integer_value(age_v) >= 0)
+		age_short(a, json_integer_value(age_v));
+	fprintf(io->out, "  psk: v%lld (age %s%s%s)\n", (long long)json_integer_value(ver), a,
+		extra[0] ? ", " : "", extra);
+}
+
 static void print_peer(const struct ctl_io *io, json_t *p)
 {
 	json_t *allowed = json_object_get(p, "allowed_ips"), *v;
@@ -257,6 +294,7 @@ static void print_peer(const struct ctl_io *io, json_t *p)
 	json_array_foreach(allowed, i, v) fprintf(
 		io->out, "%s%s", i ? "," : "", json_string_value(v) ? json_string_value(v) : "?");
 	fputc('\n', io->out);
+	print_psk(io, p);
 }
 
 static int print_table(const struct ctl_io *io, json_t *doc)

@@ -168,12 +168,34 @@ static void end_exchange(struct pol_psk *p)
 	p->ph = IDLE;
 }
 
-/* Our side has checked the peer's MAC: v is agreed. */
-static void confirm(struct pol_psk *p, uint64_t now)
+/* When a version confirmed at now activates. Locally: a delay after
+ * confirmation. Agreed: at the wall-clock instant issued + activation,
+ * issued being the encapsulator's ACK's (the decapsulator confirms one
+ * message latency later, but on the same instant). */
+static uint64_t activation_at(const struct pol_psk *p, uint64_t now, uint64_t issued)
+{
+	uint64_t act = p->cfg.activation, cap = 2 * act, wall, at;
+
+	if (!p->cfg.agreed_activation)
+		return now + act;
+	wall = p->env->wall_ns(p->env->ctx);
+	/* A peer's clock far ahead (or a bogus issue time) delays the switch
+	 * by at most 2 x activation, never for ever. */
+	if (issued > (UINT64_MAX - act) / SC_NSEC_PER_SEC)
+		return now + cap;
+	at = issued * SC_NSEC_PER_SEC + act;
+	if (at <= wall)
+		return now;
+	return now + SC_MIN(at - wall, cap);
+}
+
+/* Our side has checked the peer's MAC: v is agreed. issued: the issue time
+ * of the encapsulator's ACK. */
+static void confirm(struct pol_psk *p, uint64_t now, uint64_t issued)
 {
 	p->pend_v = p->confirmed_v = p->xv;
 	memcpy(p->pend_psk, p->xpsk, PROTO_KEX_PSK_LEN);
-	p->act_at = now + p->cfg.activation;
+	p->act_at = activation_at(p, now, issued);
 	p->next_start = now + p->cfg.period;
 	if (p->next_start < p->act_at) /* test periods below the delay */
 		p->next_start = p->act_at;
@@ -306,17 +328,23 @@ static int on_ack(struct pol_psk *p, uint64_t now, const struct proto_kex *m, bo
 	struct proto_kex ack;
 	int ret;
 
-	if (!decaps && p->have_peer_ack && same_ack(m, &p->peer_ack)) {
-		/* The decapsulator did not get our ACK: resend it. */
-		emit(out, POL_PSK_ACT_SEND, p->ack.version, NULL, &p->ack);
+	if (p->have_peer_ack && same_ack(m, &p->peer_ack)) {
+		/* The ACK we confirmed on, again. The encapsulator's answer
+		 * was lost: resend it. The decapsulator has nothing to say
+		 * (copies cross its own resends, or come both ways). */
+		if (!decaps)
+			emit(out, POL_PSK_ACT_SEND, p->ack.version, NULL, &p->ack);
 		return POL_PSK_DUPLICATE;
 	}
 	if (p->ph != (decaps ? D_ACK_SENT : E_CT_SENT) || m->version != p->xv)
 		return PROTO_ERR_KEX_VERSION;
 	ret = proto_kex_ack_check(m, &p->ct, p->xpsk);
 	if (ret || decaps) {
-		if (!ret)
-			confirm(p, now);
+		if (!ret) {
+			p->peer_ack = *m;
+			p->have_peer_ack = true;
+			confirm(p, now, m->issued);
+		}
 		return ret;
 	}
 	ret = env_random(p, nonce, sizeof(nonce));
@@ -329,7 +357,7 @@ static int on_ack(struct pol_psk *p, uint64_t now, const struct proto_kex *m, bo
 	p->ack = ack;
 	p->peer_ack = *m;
 	p->have_peer_ack = true;
-	confirm(p, now);
+	confirm(p, now, ack.issued);
 	emit(out, POL_PSK_ACT_SEND, p->ack.version, NULL, &p->ack);
 	return 0;
 }
@@ -356,6 +384,10 @@ static int on_msg(struct pol_psk *p, uint64_t now, const struct proto_kex *m,
 
 static void on_rx(struct pol_psk *p, uint64_t now, uint64_t version)
 {
+	/* Strict: a ring backend proves the new version by a handshake with
+	 * it; traffic on an older session says nothing about the new key. */
+	if (p->probation && p->cfg.strict_probation && version != p->active)
+		return;
 	p->last_rx = now;
 	if (p->probation && version == p->active) {
 		p->working = p->active;
@@ -585,6 +617,8 @@ void pol_psk_status(const struct pol_psk *p, struct pol_psk_status *st)
 	for (i = 0; i < p->n_kept; i++)
 		st->kept[i] = p->kept[i].v;
 	st->next_start = p->next_start;
+	st->max_v = p->max_v;
+	st->confirmed = p->confirmed_v;
 }
 
 int pol_psk_new(struct pol_psk **out, const struct pol_psk_config *cfg,
@@ -594,6 +628,7 @@ int pol_psk_new(struct pol_psk **out, const struct pol_psk_config *cfg,
 	struct pol_psk *p;
 
 	if (pol_psk_config_check(cfg) || !env || !env->random ||
+	    (cfg->agreed_activation && !env->wall_ns) ||
 	    strcmp(self->network, peer->network) != 0 || strcmp(self->name, peer->name) == 0 ||
 	    same_key(self->wgkey, peer->wgkey))
 		return -EINVAL;
@@ -618,4 +653,46 @@ void pol_psk_free(struct pol_psk *p)
 		return;
 	cry_wipe(p, sizeof(*p));
 	free(p);
+}
+
+static int saved_check(const struct pol_psk *p, const struct pol_psk_saved *s)
+{
+	bool working_kept = s->working == 0;
+	size_t i;
+
+	if (s->n > p->cfg.keep || s->confirmed > s->max_v)
+		return -EINVAL;
+	for (i = 0; i < s->n; i++) {
+		if (!s->v[i] || (i && s->v[i] <= s->v[i - 1]) ||
+		    cry_is_zero(s->psk[i], PROTO_KEX_PSK_LEN))
+			return -EINVAL;
+		if (s->v[i] == s->working)
+			working_kept = true;
+	}
+	if (!working_kept || (s->n && s->v[s->n - 1] > s->confirmed))
+		return -EINVAL;
+	return 0;
+}
+
+int pol_psk_restore(struct pol_psk *p, const struct pol_psk_saved *saved)
+{
+	size_t i;
+	int ret;
+
+	if (p->max_v || p->confirmed_v || p->n_kept || p->pend_v || p->ph != IDLE)
+		return -EBUSY;
+	ret = saved_check(p, saved);
+	if (ret)
+		return ret;
+	for (i = 0; i < saved->n; i++) {
+		p->kept[i].v = saved->v[i];
+		memcpy(p->kept[i].psk, saved->psk[i], PROTO_KEX_PSK_LEN);
+	}
+	p->n_kept = saved->n;
+	p->active = saved->n ? saved->v[saved->n - 1] : 0;
+	p->working = saved->working;
+	p->max_v = saved->max_v;
+	p->confirmed_v = saved->confirmed;
+	p->probation = false;
+	return 0;
 }

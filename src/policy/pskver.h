@@ -73,6 +73,17 @@ struct pol_psk_config {
 	/* TEST ONLY: allow a period below POL_PSK_PERIOD_MIN (down to 1 ns).
 	 * Production configuration never sets it; tests and scope-sim do. */
 	bool test_only_short_period;
+	/* Ring backends: while on probation only traffic on the new version
+	 * (RX(active)) restarts the loss clock; traffic on an older session
+	 * does not postpone the revert. false: any RX does (the default). */
+	bool strict_probation;
+	/* Single-key backends: both sides activate v at one wall-clock
+	 * instant, the encapsulator's ACK `issued` (seconds) + activation,
+	 * converted to the monotonic clock with env->wall_ns at confirmation
+	 * (an instant already past activates at once; one more than
+	 * 2 x activation ahead, from a skewed clock, is cut to that). Needs
+	 * env->wall_ns. false: confirmation + activation, locally. */
+	bool agreed_activation;
 };
 
 /* The defaults of DESIGN.md section 12, in nanoseconds. */
@@ -139,6 +150,8 @@ struct pol_psk_status {
 	size_t n_kept;
 	uint64_t kept[POL_PSK_KEEP_MAX]; /* oldest first */
 	uint64_t next_start;		 /* decapsulator: when the next exchange starts */
+	uint64_t max_v;			 /* highest version started or accepted */
+	uint64_t confirmed;		 /* highest version this side confirmed */
 };
 
 struct pol_psk;
@@ -153,6 +166,24 @@ int pol_psk_new(struct pol_psk **out, const struct pol_psk_config *cfg,
 		uint64_t peer_joined, const struct sc_env *env, uint64_t now);
 /* Wipes every key. NULL is fine. */
 void pol_psk_free(struct pol_psk *p);
+
+/* What the state directory keeps of a pair across a restart. Secret. */
+struct pol_psk_saved {
+	uint64_t max_v;	    /* highest version used */
+	uint64_t confirmed; /* highest version confirmed */
+	uint64_t working;   /* last version traffic proved, 0: none */
+	size_t n;	    /* kept versions, oldest first */
+	uint64_t v[POL_PSK_KEEP_MAX];
+	uint8_t psk[POL_PSK_KEEP_MAX][PROTO_KEX_PSK_LEN];
+};
+
+/* Restore a pair after a restart, on an object fresh from pol_psk_new.
+ * Checked first, all-or-nothing: n <= keep; versions >= 1, strictly
+ * increasing, keys not all zero; working 0 or one of them; newest kept
+ * <= confirmed <= max_v. Then the newest kept version is active (no
+ * probation; the caller programs the keys it saved) and the next exchange
+ * runs under max_v + 1. 0, -EINVAL, -EBUSY (not fresh). */
+int pol_psk_restore(struct pol_psk *p, const struct pol_psk_saved *saved);
 
 /* Advance to now (never earlier than the previous call): handle ev, then
  * run the timers due at now. out is always written, with every action to

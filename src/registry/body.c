@@ -239,9 +239,10 @@ int reg_body_leave(const uint8_t *body, size_t len, struct reg_err *e)
 
 static int reach_entry(const json_t *v, struct reg_reach *r, struct reg_err *e, size_t i)
 {
-	static const char *const keys[] = { "peer", "reach",	   "latency_us", "handshake",
-					    "pq",   "kex_version", NULL };
-	uint64_t lat = REG_LATENCY_NONE, kv = 0;
+	static const char *const keys[] = { "peer",	 "reach",    "latency_us",
+					    "handshake", "pq",	     "kex_version",
+					    "classical", "pq_state", NULL };
+	uint64_t lat = REG_LATENCY_NONE, kv = 0, cl = (uint64_t)-1, pqs = (uint64_t)-1;
 	json_t *reach;
 	const char *s;
 	size_t n;
@@ -267,10 +268,15 @@ static int reach_entry(const json_t *v, struct reg_reach *r, struct reg_err *e, 
 	}
 	if (get_uint(v, "latency_us", 0, REG_LATENCY_US_MAX, &lat, e) ||
 	    get_uint(v, "kex_version", 0, UINT32_MAX, &kv, e) ||
+	    get_uint(v, "classical", 0, REG_CLASSICAL_MAX, &cl, e) ||
+	    get_uint(v, "pq_state", 0, REG_PQ_STATE_MAX, &pqs, e) ||
 	    get_bool(v, "handshake", &r->handshake, e) || get_bool(v, "pq", &r->pq, e))
 		return -EINVAL;
 	r->latency_us = (uint32_t)lat;
 	r->kex_version = (uint32_t)kv;
+	/* absent (still all ones) is REG_KEX_STATE_NONE */
+	r->classical = cl <= REG_CLASSICAL_MAX ? (int8_t)cl : REG_KEX_STATE_NONE;
+	r->pq_state = pqs <= REG_PQ_STATE_MAX ? (int8_t)pqs : REG_KEX_STATE_NONE;
 	return 0;
 }
 

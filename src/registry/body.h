@@ -41,8 +41,9 @@ struct reg_update {
 	struct reg_endpoints eps;
 };
 
-#define REG_REACH_NONE	 (-1)
-#define REG_LATENCY_NONE UINT32_MAX
+#define REG_REACH_NONE	   (-1)
+#define REG_LATENCY_NONE   UINT32_MAX
+#define REG_KEX_STATE_NONE (-1) /* classical, pq_state: not reported */
 
 /* One entry of a report: what the reporter knows about one other peer. */
 struct reg_reach {
@@ -52,6 +53,8 @@ struct reg_reach {
 	uint8_t pq;	     /* post-quantum key exchange completed */
 	uint32_t latency_us; /* REG_LATENCY_NONE if not measured */
 	uint32_t kex_version;
+	int8_t classical; /* REG_KEX_STATE_NONE, or 0 no handshake, 1 in progress, 2 session */
+	int8_t pq_state;  /* REG_KEX_STATE_NONE, or docs/pq.md's KEX state 0..3 */
 };
 
 /* POST /v1/reports */

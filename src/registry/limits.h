@@ -42,6 +42,10 @@
 #define REG_REPORT_ENTRIES_MAX REG_PEERS_MAX
 /* Latencies are reported in microseconds, at most a minute. */
 #define REG_LATENCY_US_MAX (60ull * 1000 * 1000)
+/* KEX state per reported peer (docs/pq.md): classical 0 no handshake, 1 in
+ * progress, 2 session; PQ 0 none, 1 exchanging, 2 confirmed, 3 PQ PSK newest. */
+#define REG_CLASSICAL_MAX 2
+#define REG_PQ_STATE_MAX  3
 
 /* KEX mailbox: opaque signed messages, bounded in size, per (from, to) pair,
  * per recipient, and in lifetime. A sender can only evict its own older

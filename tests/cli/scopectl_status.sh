@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scopectl status against a control socket served by ctlsock-serve (a fixed
-# status document): the table, --json, the daemon's error, and a clear
-# message when no daemon runs. TAP output.
+# status document): the table with each peer's PQ PSK line, --json with the
+# PSK fields, the daemon's error, and a clear message when no daemon runs.
+# TAP output.
 # usage: scopectl_status.sh PATH-TO-SCOPECTL PATH-TO-CTLSOCK-SERVE
 set -uo pipefail
 ctl=$1
@@ -37,7 +38,7 @@ stop() {
 	return $rc
 }
 
-echo "1..14"
+echo "1..18"
 check "the test server starts" start
 sock=$dir/run/lab.sock
 
@@ -50,6 +51,12 @@ check "a direct peer's row: endpoint, handshake, bytes, path, allowed IPs" \
 	grep -Eq '^alpha +edge +198\.51\.100\.2:4000 +17 s +1\.18 MiB +89 B +direct +10\.7\.0\.5/32,fd00:7::5/128,192\.168\.1\.0/24$' <<<"$out"
 check "a relayed peer's row: no endpoint, no handshake, via the relay" \
 	grep -Eq '^beta +edge +- +- +0 B +0 B +via mr1 +-$' <<<"$out"
+psk_of() { grep -A1 "^$1 " <<<"$out" | sed -n 2p; }
+check "no PQ rotation: 'psk: none'" test "$(psk_of alpha)" = "  psk: none"
+check "a PSK: its version, age and KEX state" test "$(psk_of beta)" = "  psk: v3 (age 42s, pq 3)"
+check "a PSK that reverted: the reverts, the age in hours" \
+	test "$(psk_of gamma)" = "  psk: v12 (age 2h, pq 2, reverts 2)"
+check "no PSK yet, an exchange running" test "$(psk_of delta)" = "  psk: none (pq 1)"
 
 json=$("$ctl" status --json --socket "$sock")
 check "--json exits 0" test $? -eq 0
@@ -59,9 +66,14 @@ import json, sys
 d = json.loads(sys.argv[1])
 assert d["version"] == 1 and d["role"] == "master" and d["interface"] == "lab"
 p = d["peers"]
-assert [x["name"] for x in p] == ["alpha", "beta"]
+assert [x["name"] for x in p] == ["alpha", "beta", "gamma", "delta"]
 assert p[0]["rx_bytes"] == 1234567 and p[0]["last_handshake_age"] == 17
 assert p[1]["endpoint"] is None and p[1]["via"] == "mr1"
+k = ("psk_version", "psk_age_s", "pq_state", "classical", "psk_kept", "psk_reverts")
+assert [p[0][x] for x in k] == [None, None, None, 0, None, None]
+assert [p[1][x] for x in k] == [3, 42, 3, 2, 3, 0]
+assert [p[2][x] for x in k] == [12, 7300, 2, 2, 3, 2]
+assert [p[3][x] for x in k] == [None, None, 1, 1, 0, 0]
 ' "$json"
 else
 	check "--json is the document" grep -q '"rx_bytes": 1234567' <<<"$json"

@@ -3,7 +3,9 @@
  * scoped's config text (agent_config_parse, no file is opened): never
  * crashes; an accepted text has every required setting, one role, defaults
  * filled in, paths resolved against the config's directory, and values in
- * their ranges. A refusal always says why.
+ * their ranges; [Peer] paths, Registry = off and an absent private key only
+ * with Backend = uapi, which also never carries interface settings. A
+ * refusal always says why.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -42,10 +44,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_path(t.kill_path, false);
 	if (t.role != PROTO_ROLE_EDGE && t.role != PROTO_ROLE_RELAY && t.role != PROTO_ROLE_MASTER)
 		abort();
-	if (t.has_wg_private == (t.wg_key_path[0] != '\0'))
+	if (t.has_wg_private && t.wg_key_path[0])
 		abort();
-	if (t.mtu < 1280 || t.mtu > 65535 || t.n_endpoints > AGENT_CONFIG_MAX_ENDPOINTS ||
-	    t.backend != AGENT_BACKEND_ENGINE)
+	if (t.mtu < 1280 || t.mtu > 65535 || t.n_endpoints > AGENT_CONFIG_MAX_ENDPOINTS)
+		abort();
+	if (t.backend == AGENT_BACKEND_ENGINE) {
+		if (t.n_peers || t.registry_off || (!t.has_wg_private && !t.wg_key_path[0]))
+			abort();
+	} else if (t.backend == AGENT_BACKEND_UAPI) {
+		if (t.n_endpoints || t.has_listen_port)
+			abort();
+	} else {
+		abort();
+	}
+	if (t.n_peers > AGENT_CONFIG_PEERS_MAX || t.peer_paths_len > sizeof(t.peer_paths))
+		abort();
+	for (size_t i = 0; i < t.n_peers; i++) {
+		const char *p = t.peer_paths + t.peer_path_off[i];
+
+		if (t.peer_path_off[i] >= t.peer_paths_len ||
+		    !memchr(p, '\0', t.peer_paths_len - t.peer_path_off[i]) || p[0] != '/')
+			abort();
+	}
+	if (t.registry_off && t.registry[0])
+		abort();
+	if (t.test_psk_period_s > AGENT_CONFIG_TEST_SECONDS_MAX ||
+	    t.test_psk_retry_s > AGENT_CONFIG_TEST_SECONDS_MAX ||
+	    t.test_psk_activation_s > AGENT_CONFIG_TEST_SECONDS_MAX)
 		abort();
 	if (strnlen(t.ifname, sizeof(t.ifname)) == sizeof(t.ifname))
 		abort();

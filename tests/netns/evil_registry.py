@@ -31,6 +31,15 @@
 #                  another admin key), for every node
 #   none           serve nothing, only make every node fetch a clean list
 #
+# KEX mailbox attacks (tests/netns/pq_compromised.sh) are a standing mode,
+# "kex" in the control file, applied to every GET /v1/kex answer:
+#   corrupt   one bit of each KEX record flipped (inside the signed request)
+#   swap      the genuine messages withheld; the node gets every message the
+#             proxy ever relayed to anyone else instead
+#   replay    every message ever relayed (to anyone), old ones included,
+#             served again with the genuine ones
+#   none      unchanged
+#
 # What was served to whom goes to stdout, one line each ("served gen=N
 # attack=A to=NAME", "listed ..."), for the test to wait on.
 #
@@ -50,6 +59,8 @@ STATE = {}  # Scope-Key -> {"served": gen, "expire": bool, "tamper": ctl or None
 NAMES = {}  # Scope-Key (identity, base64) -> peer name, learned from documents
 GENUINE = {}  # peer name -> its latest genuine document, from answers
 ARGS = None
+KEX_SEEN = []  # every KEX message object relayed, in order
+KEX_IDS = set()
 
 
 def log(msg):
@@ -104,6 +115,46 @@ def tamper(doc, ctl):
     return d
 
 
+def kex_to(m):
+    try:
+        return json.loads(m["record"]["body"]).get("to")
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def kex_corrupt(m):
+    m = json.loads(json.dumps(m))
+    body = json.loads(m["record"]["body"])
+    raw = bytearray(base64.b64decode(body["msg"]))
+    raw[len(raw) // 2] ^= 0x01
+    body["msg"] = base64.b64encode(bytes(raw)).decode()
+    m["record"]["body"] = json.dumps(body, separators=(",", ":"))
+    return m
+
+
+def kex_rewrite(body, key):
+    mode = read_ctl().get("kex", "none")
+    o = json.loads(body)
+    msgs = o.get("messages", [])
+    who = NAMES.get(key, key)
+    with LOCK:
+        for m in msgs:
+            if m["id"] not in KEX_IDS:
+                KEX_IDS.add(m["id"])
+                KEX_SEEN.append(m)
+        pool = list(KEX_SEEN)
+    if mode == "corrupt":
+        o["messages"] = [kex_corrupt(m) for m in msgs]
+    elif mode == "swap":
+        o["messages"] = [m for m in pool if kex_to(m) != who]
+    elif mode == "replay":
+        o["messages"] = pool + msgs
+    if mode != "none" and (msgs or mode != "corrupt"):
+        log("kex mode=%s to=%s genuine=%d served=%d" % (mode, who, len(msgs),
+                                                         len(o["messages"])))
+    return json.dumps(o).encode()
+
+
 def learn(doc):
     if isinstance(doc, dict) and "name" in doc and doc.get("name") != "mallory":
         GENUINE[doc["name"]] = doc
@@ -153,11 +204,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
         status, body, ctype = self.forward()
         if status == 200 and url.path == "/v1/peers":
             body = self.rewrite_peers(body, key)
+        elif status == 200 and url.path == "/v1/kex":
+            body = self.kex_rewrite_safe(body, key)
         elif status == 200 and url.path == "/v1/events":
             for ev in json.loads(body).get("events", []):
                 if ev.get("type") in ("join", "move"):
                     learn(ev.get("data"))
         self.reply(status, body, ctype)
+
+    def kex_rewrite_safe(self, body, key):
+        try:
+            return kex_rewrite(body, key)
+        except (KeyError, TypeError, ValueError) as e:
+            log("kex rewrite failed: %s" % e)
+            return body
 
     def rewrite_peers(self, body, key):
         o = json.loads(body)

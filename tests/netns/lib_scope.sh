@@ -12,6 +12,9 @@
 #   sc_start HOST NAME           scoped run NAME.conf in HOST (background)
 #   sc_stop NAME                 SIGTERM the node, wait for it
 #   sc_status HOST NAME          scopectl status of the node
+#   sc_scope_keys NAME LINE...   add lines to the [Scope] section of NAME.conf
+#   sc_start_logged HOST NAME    sc_start with info logs in $TB_DIR/NAME.log
+#   sc_status_json NAME          scopectl status --json of a started node
 #
 # Binaries come from $SCOPE_BUILD (default: the repo's build/).
 
@@ -102,6 +105,25 @@ sc_stop() {
 	[[ -n ${SC_PID[$n]:-} ]] || return 0
 	tb_kill "${SC_PID[$n]}"
 	SC_PID[$n]=""
+}
+
+sc_scope_keys() {
+	local f=$SC_DIR/$1.conf line
+	shift
+	for line in "$@"; do
+		sed -i "/^\[Scope\]\$/a $line" "$f"
+	done
+}
+
+sc_start_logged() {
+	local h=$1 n=$2
+	SC_HOST[$n]=$h
+	tb_bg "$h" env SCOPE_VERBOSE=1 "$SCOPED" run "$SC_DIR/$n.conf" 2>"$TB_DIR/$n.log"
+	SC_PID[$n]=$TB_LAST_PID
+}
+
+sc_status_json() {
+	tb_exec "${SC_HOST[$1]}" "$SCOPECTL" status --json --interface "$TB_PREFIX$1"
 }
 
 sc_status() {

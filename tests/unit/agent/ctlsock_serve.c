@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * A control socket with a fixed status, for tests/cli/scopectl_status.sh:
+ * A control socket with a fixed status, for tests/cli/scopectl_status.sh
+ * (alpha: no PQ rotation; beta, gamma, delta: PSK states of docs/pq.md):
  * serves DIR/IFNAME.sock until SIGTERM or SIGINT. With "fail" as the third
  * argument the status callback fails, so the error path can be tested.
  * usage: ctlsock-serve DIR IFNAME [fail]
@@ -57,6 +58,39 @@ static int on_status(void *ctx, struct agent_status *st)
 	memset(p.key, 0x33, sizeof(p.key));
 	p.path = AGENT_PATH_RELAY;
 	snprintf(p.via, sizeof(p.via), "mr1");
+	p.has_psk = true;
+	p.psk_version = 3;
+	p.psk_age_s = 42;
+	p.has_kex = true;
+	p.pq_state = 3;
+	p.classical = 2;
+	p.psk_kept = 3;
+	ret = agent_status_add_peer(st, &p);
+	if (ret)
+		return ret;
+	/* PQ rotation running: one that reverted twice, one still exchanging */
+	memset(&p, 0, sizeof(p));
+	snprintf(p.name, sizeof(p.name), "gamma");
+	p.role = PROTO_ROLE_EDGE;
+	memset(p.key, 0x44, sizeof(p.key));
+	p.has_psk = true;
+	p.psk_version = 12;
+	p.psk_age_s = 7300;
+	p.has_kex = true;
+	p.pq_state = 2;
+	p.classical = 2;
+	p.psk_kept = 3;
+	p.psk_reverts = 2;
+	ret = agent_status_add_peer(st, &p);
+	if (ret)
+		return ret;
+	memset(&p, 0, sizeof(p));
+	snprintf(p.name, sizeof(p.name), "delta");
+	p.role = PROTO_ROLE_EDGE;
+	memset(p.key, 0x55, sizeof(p.key));
+	p.has_kex = true;
+	p.pq_state = 1;
+	p.classical = 1;
 	return agent_status_add_peer(st, &p);
 }
 

@@ -85,6 +85,9 @@ static void put_record(const char *name, const uint8_t *bin, size_t len, bool ar
 	put_str(name, text, 0644);
 }
 
+/* psk-versions of the next definitions made (0: the default). */
+static uint32_t netdef_psk_versions;
+
 static void make_netdef(const char *file, const char *name, const uint8_t seed[32], bool armored)
 {
 	struct proto_netdef n;
@@ -103,6 +106,8 @@ static void make_netdef(const char *file, const char *name, const uint8_t seed[3
 	memcpy(n.relays[0].wgkey, wg_pub[1], 32);
 	CHECK_EQ(proto_endpoint_parse("203.0.113.1:51820", &n.relays[0].endpoint), 0);
 	proto_params_default(&n.params);
+	if (netdef_psk_versions)
+		n.params.psk_versions = netdef_psk_versions;
 	CHECK_EQ(proto_netdef_sign(&n, seed), 0);
 	CHECK_EQ(proto_netdef_encode(&n, bin, sizeof(bin), &len), 0);
 	put_record(file, bin, len, armored);
@@ -355,7 +360,10 @@ static void test_unknown_key_and_section(void)
 	refused("scoped.conf:8:", "unknown key 'Colour'");
 	write_conf("alpha", "edge", "", "PrivateKeyFile = alpha.key\n[Peer]\nPublicKey = x\n",
 		   0644);
-	refused("unknown section [Peer]", NULL);
+	refused("unknown key 'PublicKey' in [Peer]", NULL);
+	write_conf("alpha", "edge", "", "PrivateKeyFile = alpha.key\n[Peers]\nCertificate = x\n",
+		   0644);
+	refused("unknown section [Peers]", NULL);
 	write_conf("alpha", "edge", "", "PrivateKeyFile = alpha.key\nAddress = 10.0.0.1/24\n",
 		   0644);
 	refused("unknown key 'Address'", NULL);
@@ -381,7 +389,9 @@ static void test_bad_values(void)
 		   0644);
 	refused("given twice", NULL);
 	write_conf("alpha", "edge", "Backend = kernel\n", "PrivateKeyFile = alpha.key\n", 0644);
-	refused("Backend", NULL);
+	refused("Backend: 'kernel'", "not built yet");
+	write_conf("alpha", "edge", "Backend = wireguard\n", "PrivateKeyFile = alpha.key\n", 0644);
+	refused("Backend: 'wireguard' is not one of engine, uapi", NULL);
 	write_conf("alpha", "edge", "Registry = ftp://x\n", "PrivateKeyFile = alpha.key\n", 0644);
 	refused("Registry", NULL);
 	write_conf("alpha", "edge", "", "", 0644);
@@ -573,6 +583,243 @@ static void test_parse_only(void)
 	agent_config_text_clear(&t);
 }
 
+/* ---- PSK-only mode (Backend = uapi) ---------------------------------------- */
+
+#define PEERS_MR1_BETA "[Peer]\nCertificate = mr1.cert\n\n[Peer]\ncertificate = beta.cert\n"
+
+static void test_pskonly_good(void)
+{
+	setup();
+	/* No private key: the interface holds it. */
+	write_conf("alpha", "edge", "Backend = uapi\nRegistry = off\n",
+		   "Name = wg-lab0\n" PEERS_MR1_BETA, 0644);
+	CHECK_EQ(load(), 0);
+	if (err[0])
+		fprintf(stderr, "# %s\n", err);
+	CHECK_EQ(cfg.backend, AGENT_BACKEND_UAPI);
+	CHECK(!cfg.has_wg_private);
+	CHECK(cry_is_zero(cfg.wg_private, 32));
+	CHECK(cfg.registry_off);
+	CHECK_EQ(cfg.registry[0], '\0');
+	CHECK(strcmp(cfg.ifname, "wg-lab0") == 0);
+	CHECK_EQ(cfg.n_peers, 2);
+	CHECK(strcmp(cfg.peers[0].name, "mr1") == 0);
+	CHECK(strcmp(cfg.peers[1].name, "beta") == 0);
+	CHECK_MEM(cfg.peers[0].wgkey, wg_pub[1], 32);
+	CHECK_MEM(cfg.peers[1].wgkey, wg_pub[2], 32);
+	/* The in-tunnel address of a peer is its certificate's. */
+	CHECK_EQ(cfg.peers[0].addr4[3], 1);
+	/* The definition's PSK constants, in ns. */
+	CHECK_EQ(cfg.psk.period, 3600 * SC_NSEC_PER_SEC);
+	CHECK_EQ(cfg.psk.activation, 60 * SC_NSEC_PER_SEC);
+	CHECK_EQ(cfg.psk.revert, 15 * SC_NSEC_PER_SEC);
+	CHECK_EQ(cfg.psk.keep, 3);
+	CHECK(!cfg.psk.test_only_short_period);
+	CHECK_EQ(cfg.test_only_corrupt_version, 0);
+	CHECK_EQ(pol_psk_config_check(&cfg.psk), 0);
+	CHECK_MEM(cfg.identity_seed, id_seed[0], 32);
+	agent_config_clear(&cfg);
+
+	/* With the key, which must then match; with the registry; no peers. */
+	write_conf("alpha", "edge", "Backend = uapi\n", "PrivateKeyFile = alpha.key\n", 0644);
+	CHECK_EQ(load(), 0);
+	CHECK(cfg.has_wg_private);
+	CHECK_MEM(cfg.wg_private, wg_priv[0], 32);
+	CHECK(!cfg.registry_off);
+	CHECK(strcmp(cfg.registry, "https://reg.example.net/") == 0);
+	CHECK(strcmp(cfg.ifname, "lab") == 0);
+	CHECK_EQ(cfg.n_peers, 0);
+	agent_config_clear(&cfg);
+	write_conf("alpha", "edge", "Backend = uapi\n", "PrivateKeyFile = mr1.key\n", 0644);
+	refused("does not match the certificate", NULL);
+	/* The engine always has the key. */
+	write_conf("alpha", "edge", "", "PrivateKeyFile = alpha.key\n", 0644);
+	CHECK_EQ(load(), 0);
+	CHECK(cfg.has_wg_private);
+	CHECK_EQ(cfg.n_peers, 0);
+	agent_config_clear(&cfg);
+}
+
+static void test_pskonly_refusals(void)
+{
+	static const char *const managed[] = { "ListenPort = 51820\n", "MTU = 1420\n",
+					       "PersistentKeepalive = 25\n",
+					       "Endpoint = 198.51.100.7:51820\n" };
+	static const char *const names[] = { "ListenPort", "MTU", "PersistentKeepalive",
+					     "Endpoint" };
+	char iface[256];
+
+	setup();
+	for (size_t i = 0; i < SC_ARRAY_SIZE(managed); i++) {
+		snprintf(iface, sizeof(iface), "Name = wg0\n%s", managed[i]);
+		write_conf("alpha", "edge", "Backend = uapi\n", iface, 0644);
+		refused(names[i], "not allowed with Backend = uapi");
+		CHECK(strstr(err, "scoped.conf:12:") != NULL);
+	}
+	{
+		char b64[CRY_KEY_B64_LEN + 1];
+
+		cry_key_to_b64(b64, wg_priv[0]);
+		snprintf(iface, sizeof(iface), "PrivateKey = %s\nPrivateKeyFile = alpha.key\n",
+			 b64);
+		write_conf("alpha", "edge", "Backend = uapi\n", iface, 0600);
+		refused("at most one of PrivateKey and PrivateKeyFile", NULL);
+	}
+	/* [Peer] and Registry = off are PSK-only. */
+	write_conf("alpha", "edge", "", "PrivateKeyFile = alpha.key\n" PEERS_MR1_BETA, 0644);
+	refused("[Peer] sections are for Backend = uapi", "scoped.conf:12:");
+	write_conf("alpha", "edge", "Registry = off\n", "PrivateKeyFile = alpha.key\n", 0644);
+	refused("Registry = off is for Backend = uapi", "scoped.conf:8:");
+	/* One Certificate per [Peer]. */
+	write_conf("alpha", "edge", "Backend = uapi\n",
+		   "[Peer]\nCertificate = mr1.cert\nCertificate = beta.cert\n", 0644);
+	refused("Certificate given twice in one [Peer]", "scoped.conf:13:");
+	/* A peer's certificate for another network: refused, naming it. */
+	make_cert("other-net.cert", 2, "lab2", PROTO_ROLE_EDGE, NOW + 1000);
+	write_conf("alpha", "edge", "Backend = uapi\n",
+		   "[Peer]\nCertificate = mr1.cert\n[Peer]\nCertificate = other-net.cert\n", 0644);
+	refused("other-net.cert", "is for network 'lab2', not 'lab' (");
+	CHECK(strstr(err, "scoped.conf:14") != NULL);
+	/* Expired, not yet valid. */
+	make_cert("old-peer.cert", 2, "lab", PROTO_ROLE_EDGE, NOW);
+	write_conf("alpha", "edge", "Backend = uapi\n", "[Peer]\nCertificate = old-peer.cert\n",
+		   0644);
+	refused("old-peer.cert", "expired");
+	/* Signed by someone else: a certificate made with another admin key. */
+	{
+		uint8_t save[32];
+
+		memcpy(save, admin_seed, 32);
+		memcpy(admin_seed, other_seed, 32);
+		make_cert("forged-peer.cert", 2, "lab", PROTO_ROLE_EDGE, NOW + 1000);
+		memcpy(admin_seed, save, 32);
+	}
+	write_conf("alpha", "edge", "Backend = uapi\n", "[Peer]\nCertificate = forged-peer.cert\n",
+		   0644);
+	refused("forged-peer.cert", "not signed by the admin key");
+	/* This node's own certificate, a peer twice, a missing file, a definition. */
+	write_conf("alpha", "edge", "Backend = uapi\n", "[Peer]\nCertificate = alpha.cert\n", 0644);
+	refused("this node's own certificate", NULL);
+	write_conf("alpha", "edge", "Backend = uapi\n",
+		   "[Peer]\nCertificate = mr1.cert\n[Peer]\nCertificate = ./mr1.cert\n", 0644);
+	refused("'mr1' (or its WireGuard key) is listed twice", NULL);
+	write_conf("alpha", "edge", "Backend = uapi\n", "[Peer]\nCertificate = nobody.cert\n",
+		   0644);
+	refused("nobody.cert", "No such file");
+	write_conf("alpha", "edge", "Backend = uapi\n", "[Peer]\nCertificate = network.scope\n",
+		   0644);
+	refused("network.scope", "expected a SCOPE CERTIFICATE");
+}
+
+/* The cap on [Peer] sections, from the text alone. */
+static void test_pskonly_peer_cap(void)
+{
+	const char *head = "[Scope]\nNetwork = n\nAdminKey = "
+			   "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\nCertificate = c\n"
+			   "IdentityKey = i\nRole = edge\nBackend = uapi\n";
+	struct agent_config_text *t = calloc(1, sizeof(*t));
+	size_t cap = 64 * 1024, n;
+	char *text = malloc(cap);
+
+	CHECK(t && text);
+	if (!t || !text)
+		goto out;
+	for (int peers = AGENT_CONFIG_PEERS_MAX; peers <= AGENT_CONFIG_PEERS_MAX + 1; peers++) {
+		n = (size_t)snprintf(text, cap, "%s", head);
+		for (int i = 0; i < peers; i++)
+			n += (size_t)snprintf(text + n, cap - n, "[Peer]\nCertificate = p%d.cert\n",
+					      i);
+		err[0] = '\0';
+		if (peers == AGENT_CONFIG_PEERS_MAX) {
+			CHECK_EQ(agent_config_parse(text, n, "/etc/scope/x.conf", t, err,
+						    sizeof(err)),
+				 0);
+			CHECK_EQ(t->n_peers, AGENT_CONFIG_PEERS_MAX);
+			CHECK(strcmp(t->peer_paths + t->peer_path_off[255],
+				     "/etc/scope/p255.cert") == 0);
+			CHECK(strcmp(t->peer_paths + t->peer_path_off[0], "/etc/scope/p0.cert") ==
+			      0);
+			agent_config_text_clear(t);
+		} else {
+			CHECK_EQ(agent_config_parse(text, n, "/etc/scope/x.conf", t, err,
+						    sizeof(err)),
+				 -EINVAL);
+			CHECK(strstr(err, "at most 256") != NULL);
+		}
+	}
+out:
+	free(text);
+	free(t);
+}
+
+static void test_psk_timings(void)
+{
+	const char *ok = "Backend = uapi\nTestOnlyPskPeriod = 5\nTestOnlyPskActivation = 2\n"
+			 "TestOnlyPskRetry = 1\nTestOnlyCorruptPskVersion = 3\n";
+
+	setup();
+	write_conf("alpha", "edge", ok, PEERS_MR1_BETA, 0644);
+	CHECK_EQ(load(), 0);
+	if (err[0])
+		fprintf(stderr, "# %s\n", err);
+	CHECK_EQ(cfg.psk.period, 5 * SC_NSEC_PER_SEC);
+	CHECK(cfg.psk.test_only_short_period);
+	CHECK_EQ(cfg.psk.activation, 2 * SC_NSEC_PER_SEC);
+	CHECK_EQ(cfg.psk.retry, 1 * SC_NSEC_PER_SEC);
+	CHECK_EQ(cfg.psk.timeout, 4 * SC_NSEC_PER_SEC);
+	CHECK_EQ(cfg.psk.revert, 15 * SC_NSEC_PER_SEC);
+	CHECK_EQ(cfg.test_only_corrupt_version, 3);
+	CHECK_EQ(pol_psk_config_check(&cfg.psk), 0);
+	agent_config_clear(&cfg);
+	/* Each alone; activation 0 is allowed (switch at confirmation). The
+	 * keys work with the engine too (the managed mode's tests use them). */
+	write_conf("alpha", "edge", "TestOnlyPskActivation = 0\n", "PrivateKeyFile = alpha.key\n",
+		   0644);
+	CHECK_EQ(load(), 0);
+	CHECK_EQ(cfg.psk.activation, 0);
+	CHECK_EQ(cfg.psk.period, 3600 * SC_NSEC_PER_SEC);
+	CHECK(!cfg.psk.test_only_short_period);
+	CHECK_EQ(cfg.psk.retry, 10 * SC_NSEC_PER_SEC);
+	CHECK_EQ(cfg.psk.timeout, 120 * SC_NSEC_PER_SEC);
+	agent_config_clear(&cfg);
+	/* Refusals: out of range, not a number, twice. */
+	write_conf("alpha", "edge", "Backend = uapi\nTestOnlyPskPeriod = 0\n", "", 0644);
+	refused("TestOnlyPskPeriod", "1..86400");
+	write_conf("alpha", "edge", "Backend = uapi\nTestOnlyPskActivation = 86401\n", "", 0644);
+	refused("TestOnlyPskActivation", "0..86400");
+	write_conf("alpha", "edge", "Backend = uapi\nTestOnlyPskRetry = 0\n", "", 0644);
+	refused("TestOnlyPskRetry", NULL);
+	write_conf("alpha", "edge", "Backend = uapi\nTestOnlyPskRetry = 1s\n", "", 0644);
+	refused("TestOnlyPskRetry", "not a number");
+	write_conf("alpha", "edge", "Backend = uapi\nTestOnlyCorruptPskVersion = 0\n", "", 0644);
+	refused("TestOnlyCorruptPskVersion", NULL);
+	write_conf("alpha", "edge",
+		   "Backend = uapi\nTestOnlyPskPeriod = 5\nTestOnlyPskPeriod = 6\n", "", 0644);
+	refused("TestOnlyPskPeriod given twice", NULL);
+	/* psk-versions = 1 in the definition: kept as 2 (a revert needs two). */
+	netdef_psk_versions = 1;
+	make_netdef("v1.scope", "lab", admin_seed, true);
+	netdef_psk_versions = 4;
+	make_netdef("v4.scope", "lab", admin_seed, true);
+	netdef_psk_versions = 0;
+	{
+		char text[1024], admin[CRY_KEY_B64_LEN + 1];
+
+		cry_key_to_b64(admin, admin_pub);
+		for (int v = 1; v <= 4; v += 3) {
+			snprintf(
+				text, sizeof(text),
+				"[Scope]\nNetwork = v%d.scope\nAdminKey = %s\nCertificate = "
+				"alpha.cert\nIdentityKey = alpha.id\nRole = edge\nBackend = uapi\n",
+				v, admin);
+			put_str("scoped.conf", text, 0644);
+			CHECK_EQ(load(), 0);
+			CHECK_EQ(cfg.psk.keep, v == 1 ? 2 : 4);
+			agent_config_clear(&cfg);
+		}
+	}
+}
+
 static void cleanup(void)
 {
 	char cmd[128];
@@ -601,6 +848,10 @@ static const struct t_case cases[] = {
 	T(test_forged_kill),
 	T(test_out_untouched_on_error),
 	T(test_parse_only),
+	T(test_pskonly_good),
+	T(test_pskonly_refusals),
+	T(test_pskonly_peer_cap),
+	T(test_psk_timings),
 	T(cleanup),
 };
 

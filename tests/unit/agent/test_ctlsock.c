@@ -67,6 +67,7 @@ static int on_status(void *ctx, struct agent_status *st)
 	p.allowed = pfx;
 	p.n_allowed = 2;
 	p.path = AGENT_PATH_DIRECT;
+	p.classical = 2; /* a session, but no KEX driver for it: no PQ fields */
 	CHECK_EQ(agent_status_add_peer(st, &p), 0);
 	/* A second one, relayed, never handshaken: its buffers are reused. */
 	memset(&p, 0, sizeof(p));
@@ -77,6 +78,13 @@ static int on_status(void *ctx, struct agent_status *st)
 	snprintf(p.via, sizeof(p.via), "mr1");
 	p.has_psk = true;
 	p.psk_version = 3;
+	p.psk_age_s = 42;
+	p.has_kex = true;
+	p.pq_state = 3;
+	p.classical = 1;
+	p.psk_kept = 3;
+	p.psk_reverts = 1;
+	p.psk_working = 2;
 	memset(pfx, 0xff, sizeof(pfx)); /* the first peer's copy must survive */
 	CHECK_EQ(agent_status_add_peer(st, &p), 0);
 	return 0;
@@ -269,6 +277,12 @@ static void check_status_doc(const char *text)
 	CHECK(strcmp(json_string_value(json_object_get(p, "path")), "direct") == 0);
 	CHECK(json_is_null(json_object_get(p, "via")));
 	CHECK(json_is_null(json_object_get(p, "psk_version")));
+	CHECK(json_is_null(json_object_get(p, "psk_age_s")));
+	CHECK(json_is_null(json_object_get(p, "pq_state")));
+	CHECK(json_is_null(json_object_get(p, "psk_kept")));
+	CHECK(json_is_null(json_object_get(p, "psk_working")));
+	CHECK(json_is_null(json_object_get(p, "psk_reverts")));
+	CHECK_EQ(json_integer_value(json_object_get(p, "classical")), 2);
 	a = json_object_get(p, "allowed_ips");
 	CHECK_EQ(json_array_size(a), 2);
 	CHECK(strcmp(json_string_value(json_array_get(a, 0)), "10.7.0.5/32") == 0);
@@ -279,6 +293,12 @@ static void check_status_doc(const char *text)
 	CHECK(json_is_null(json_object_get(p, "endpoint")));
 	CHECK(json_is_null(json_object_get(p, "last_handshake_age")));
 	CHECK_EQ(json_integer_value(json_object_get(p, "psk_version")), 3);
+	CHECK_EQ(json_integer_value(json_object_get(p, "psk_age_s")), 42);
+	CHECK_EQ(json_integer_value(json_object_get(p, "pq_state")), 3);
+	CHECK_EQ(json_integer_value(json_object_get(p, "classical")), 1);
+	CHECK_EQ(json_integer_value(json_object_get(p, "psk_kept")), 3);
+	CHECK_EQ(json_integer_value(json_object_get(p, "psk_working")), 2);
+	CHECK_EQ(json_integer_value(json_object_get(p, "psk_reverts")), 1);
 	CHECK_EQ(json_array_size(json_object_get(p, "allowed_ips")), 0);
 	json_decref(doc);
 }

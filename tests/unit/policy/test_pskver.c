@@ -672,6 +672,19 @@ static void test_pskver_refusals(void)
 	/* The replayed first EK, after confirmation. */
 	ev.msg = &ek1;
 	CHECK_EQ(pol_psk_step(n.s[0].p, n.now, &ev, &out), PROTO_ERR_KEX_VERSION);
+	/* bravo confirms on alpha's ACK; copies of it afterwards are
+	 * duplicates that need no answer (not refusals). */
+	CHECK_EQ(n.nq, 1);
+	CHECK_EQ(proto_kex_decode(&m, n.q[0].buf, n.q[0].len), 0);
+	relay_last(&n, &code);
+	CHECK_EQ(code, 0);
+	pol_psk_status(n.s[1].p, &before);
+	CHECK_EQ(before.pending, 1);
+	ev.msg = &m;
+	CHECK_EQ(pol_psk_step(n.s[1].p, n.now, &ev, &out), POL_PSK_DUPLICATE);
+	CHECK_EQ(out.n, 0);
+	pol_psk_status(n.s[1].p, &after);
+	CHECK_MEM(&after, &before, sizeof(after));
 	net_free(&n);
 }
 
@@ -1017,6 +1030,349 @@ out:
 	net_free(&n);
 }
 
+/* The agent passes each certificate's not_before as the join time: the
+ * peer with the later certificate encapsulates the first exchange, even
+ * with the higher key; from version 2 on the keys decide. */
+static void test_pskver_role_not_before(void)
+{
+	struct net n;
+	struct pol_psk_status a, b;
+	uint8_t admin[32];
+
+	net_init(&n);
+	fx_admin_seed(admin);
+	n.s[1].cert.not_before = n.s[0].cert.not_before + 86400; /* bravo joined a day later */
+	CHECK_EQ(proto_cert_sign(&n.s[1].cert, admin), 0);
+	net_start(&n, n.s[0].cert.not_before, n.s[1].cert.not_before);
+	pol_psk_status(n.s[0].p, &a);
+	pol_psk_status(n.s[1].p, &b);
+	CHECK_EQ(a.next_role, POL_PSK_DECAPS);
+	CHECK_EQ(b.next_role, POL_PSK_ENCAPS);
+	tick(&n, 1);
+	CHECK_EQ(n.nq, 0);
+	tick(&n, 0);
+	CHECK_EQ(n.nq, 1);
+	CHECK_EQ(n.q[0].to, 1);
+	CHECK_EQ(proto_record_type(n.q[0].buf, n.q[0].len), PROTO_T_KEX_EK);
+	run(&n, 100);
+	CHECK(n.s[0].has[1] && n.s[1].has[1]);
+	CHECK_EQ(agreed(&n), 1);
+	/* Version 2: bravo, the higher key, decapsulates. */
+	pol_psk_status(n.s[0].p, &a);
+	pol_psk_status(n.s[1].p, &b);
+	CHECK_EQ(a.next_role, POL_PSK_ENCAPS);
+	CHECK_EQ(b.next_role, POL_PSK_DECAPS);
+	net_free(&n);
+}
+
+/* Run to the instant alpha activates version v (link up until then). */
+static uint64_t run_to_switch(struct net *n, uint64_t v)
+{
+	struct pol_psk_status a;
+
+	pol_psk_status(n->s[0].p, &a);
+	while (a.active != v) {
+		pump(n);
+		tick(n, 0);
+		tick(n, 1);
+		pol_psk_status(n->s[0].p, &a);
+		if (a.active != v)
+			n->now += S(1);
+	}
+	return n->now;
+}
+
+/* Strict probation (ring backends): traffic on the old version does not
+ * postpone the revert; only traffic on the new one proves it. */
+static void test_pskver_strict_probation(void)
+{
+	struct net n;
+	struct pol_psk_status a;
+	uint64_t sw;
+
+	net_init(&n);
+	n.cfg.period = S(120);
+	n.cfg.strict_probation = true;
+	net_start(&n, 0, 0);
+	run(&n, 2 * 120 + 20);
+	pol_psk_status(n.s[0].p, &a);
+	CHECK_EQ(a.active, 2);
+	CHECK_EQ(a.working, 2);
+	sw = run_to_switch(&n, 3);
+	n.link_down = true;
+	/* Old-version traffic at +10 s: the deadline stays at +15 s. */
+	n.now = sw + S(10);
+	rx(&n, 0, 2);
+	CHECK_EQ(pol_psk_next_timer(n.s[0].p) <= sw + S(15), 1);
+	n.now = sw + S(15) - 1;
+	tick(&n, 0);
+	CHECK_EQ(n.s[0].reverts, 0);
+	n.now = sw + S(15);
+	tick(&n, 0);
+	CHECK_EQ(n.s[0].reverts, 1);
+	CHECK_EQ(n.s[0].last_revert_to, 2);
+	/* Next switch: traffic on the new version proves it at once, and
+	 * nothing reverts afterwards however long the silence. */
+	n.link_down = false;
+	sw = run_to_switch(&n, 4);
+	pol_psk_status(n.s[0].p, &a);
+	CHECK_EQ(a.working, 2);
+	rx(&n, 0, 4);
+	pol_psk_status(n.s[0].p, &a);
+	CHECK_EQ(a.working, 4);
+	n.now = sw + S(60);
+	tick(&n, 0);
+	CHECK_EQ(n.s[0].reverts, 1);
+	pol_psk_status(n.s[0].p, &a);
+	CHECK_EQ(a.active, 4);
+	net_free(&n);
+}
+
+/* Hand the one queued message to its recipient at now. */
+static void relay_at(struct net *n, uint64_t now, int *code)
+{
+	n->now = now;
+	relay_last(n, code);
+}
+
+/* Agreed activation (single-key backends): the encapsulator (alpha)
+ * confirms at 1003.4 s and the decapsulator 5.3 s later, yet both
+ * activate at one instant: the encapsulator's ACK issue time (whole
+ * seconds of the wall clock) + activation. An instant already past when
+ * the decapsulator confirms activates at once. */
+static void test_pskver_agreed_activation(void)
+{
+	struct net n;
+	struct pol_psk_status a, b;
+	struct proto_kex ack;
+	uint64_t at, wall_confirm;
+	int code;
+
+	net_init(&n);
+	n.cfg.agreed_activation = true;
+	net_start(&n, 0, 0);
+	tick(&n, 1);				       /* bravo: EK */
+	relay_at(&n, T0 + S(1), &code);		       /* -> alpha: CT */
+	relay_at(&n, T0 + S(2), &code);		       /* -> bravo: ACK */
+	relay_at(&n, T0 + S(3) + 400000000ull, &code); /* -> alpha: confirmed, ACK */
+	CHECK_EQ(code, 0);
+	CHECK_EQ(proto_kex_decode(&ack, n.q[0].buf, n.q[0].len), 0);
+	wall_confirm = WALL0 + (T0 + S(3)) / SC_NSEC_PER_SEC;
+	CHECK_EQ(ack.issued, wall_confirm);
+	relay_at(&n, T0 + S(8) + 700000000ull, &code); /* -> bravo: confirmed */
+	CHECK_EQ(code, 0);
+	pol_psk_status(n.s[0].p, &a);
+	pol_psk_status(n.s[1].p, &b);
+	/* wall = WALL0 s + now on both sides: issued + 60 s is now T0 + 63 s. */
+	at = T0 + S(63);
+	CHECK_EQ(a.pending_at, at);
+	CHECK_EQ(b.pending_at, at);
+	n.now = at - 1;
+	tick(&n, 0);
+	tick(&n, 1);
+	CHECK(!n.s[0].has[1] && !n.s[1].has[1]);
+	n.now = at;
+	tick(&n, 0);
+	tick(&n, 1);
+	CHECK(n.s[0].has[1] && n.s[1].has[1]);
+	CHECK_EQ(agreed(&n), 1);
+
+	/* The same again, with bravo's confirmation 70 s late: the instant
+	 * has passed and bravo activates on the spot. */
+	net_free(&n);
+	net_init(&n);
+	n.cfg.agreed_activation = true;
+	net_start(&n, 0, 0);
+	tick(&n, 1);
+	relay_at(&n, T0 + S(1), &code);
+	relay_at(&n, T0 + S(2), &code);
+	relay_at(&n, T0 + S(3), &code);
+	n.now = T0 + S(63);
+	tick(&n, 0);
+	CHECK(n.s[0].has[1]);
+	relay_at(&n, T0 + S(73), &code);
+	CHECK_EQ(code, 0);
+	CHECK(n.s[1].has[1]);
+	pol_psk_status(n.s[1].p, &b);
+	CHECK_EQ(b.active, 1);
+	CHECK_EQ(agreed(&n), 1);
+	net_free(&n);
+
+	/* Needs a wall clock. */
+	net_init(&n);
+	n.cfg.agreed_activation = true;
+	n.s[0].env.wall_ns = NULL;
+	{
+		struct pol_psk *p = NULL;
+
+		CHECK_EQ(pol_psk_new(&p, &n.cfg, &n.s[0].cert, &n.s[1].cert, 0, 0, &n.s[0].env, T0),
+			 -EINVAL);
+		CHECK(p == NULL);
+	}
+	net_free(&n);
+}
+
+/* What the agent saves for side i, as pol_psk_restore wants it. */
+static void saved_of(const struct net *n, int i, struct pol_psk_saved *sv)
+{
+	struct pol_psk_status st;
+	size_t k;
+
+	pol_psk_status(n->s[i].p, &st);
+	memset(sv, 0, sizeof(*sv));
+	sv->max_v = st.max_v;
+	sv->confirmed = st.confirmed;
+	sv->working = st.working;
+	sv->n = st.n_kept;
+	for (k = 0; k < st.n_kept; k++) {
+		sv->v[k] = st.kept[k];
+		memcpy(sv->psk[k], n->s[i].psk[st.kept[k]], 32);
+	}
+}
+
+static struct pol_psk *fresh(struct net *n, int i)
+{
+	struct pol_psk *p = NULL;
+
+	CHECK_EQ(pol_psk_new(&p, &n->cfg, &n->s[i].cert, &n->s[1 - i].cert, 0, 0, &n->s[i].env,
+			     n->now),
+		 0);
+	return p;
+}
+
+/* A restart: bravo (the decapsulator) is replaced by a fresh machine with
+ * what it saved; it is active on its newest version at once and the next
+ * exchange runs under max_v + 1, which alpha accepts. */
+static void test_pskver_restore(void)
+{
+	struct net n;
+	struct pol_psk_saved sv;
+	struct pol_psk_status a, b;
+	struct proto_kex ek;
+
+	net_init(&n);
+	n.cfg.period = S(120);
+	net_start(&n, 0, 0);
+	run(&n, 4 * 120 - 20); /* version 4 active, 5 not started */
+	saved_of(&n, 1, &sv);
+	CHECK_EQ(sv.max_v, 4);
+	CHECK_EQ(sv.confirmed, 4);
+	CHECK_EQ(sv.working, 4);
+	CHECK_EQ(sv.n, 3);
+	CHECK_EQ(sv.v[0], 2);
+	pol_psk_free(n.s[1].p);
+	n.s[1].p = fresh(&n, 1);
+	CHECK_EQ(pol_psk_restore(n.s[1].p, &sv), 0);
+	pol_psk_status(n.s[1].p, &b);
+	CHECK_EQ(b.active, 4);
+	CHECK_EQ(b.working, 4);
+	CHECK_EQ(b.n_kept, 3);
+	CHECK_EQ(b.kept[2], 4);
+	CHECK_EQ(b.max_v, 4);
+	CHECK_EQ(b.pending, 0);
+	CHECK_EQ(pol_psk_restore(n.s[1].p, &sv), -EBUSY); /* only once, on a fresh one */
+	/* Due at once: EK under version 5. */
+	n.nq = 0;
+	tick(&n, 1);
+	CHECK_EQ(n.s[1].state, POL_PSK_STATE_ACTIVE);
+	CHECK_EQ(n.nq, 1);
+	CHECK_EQ(proto_kex_decode(&ek, n.q[0].buf, n.q[0].len), 0);
+	CHECK_EQ(ek.type, PROTO_T_KEX_EK);
+	CHECK_EQ(ek.version, 5);
+	run(&n, 100);
+	pol_psk_status(n.s[0].p, &a);
+	pol_psk_status(n.s[1].p, &b);
+	CHECK_EQ(a.active, 5);
+	CHECK_EQ(b.active, 5);
+	CHECK_EQ(agreed(&n), 5);
+	CHECK_EQ(n.s[0].reverts + n.s[1].reverts, 0);
+	/* The restored keys are the ones a revert hands back. */
+	saved_of(&n, 1, &sv);
+	CHECK_EQ(sv.v[0], 3);
+	CHECK_MEM(sv.psk[0], n.s[0].psk[3], 32);
+	net_free(&n);
+}
+
+/* Every inconsistency refuses the whole restore and leaves the machine as
+ * new (it then starts at version 1). */
+static void test_pskver_restore_refusals(void)
+{
+	struct net n;
+	struct pol_psk_saved good, sv;
+	struct pol_psk_status before, after;
+	struct pol_psk *p;
+	size_t i;
+
+	net_init(&n);
+	memset(&good, 0, sizeof(good));
+	good.max_v = 9;
+	good.confirmed = 8;
+	good.working = 7;
+	good.n = 3;
+	for (i = 0; i < 3; i++) {
+		good.v[i] = 6 + i;
+		fx_seq(good.psk[i], 32, (uint8_t)(0x30 + i));
+	}
+	for (i = 0; i < 9; i++) {
+		sv = good;
+		switch (i) {
+		case 0:
+			sv.n = 4;
+			sv.v[3] = 9;
+			fx_seq(sv.psk[3], 32, 1);
+			break; /* > keep */
+		case 1:
+			sv.v[1] = 6;
+			break; /* not increasing */
+		case 2:
+			sv.v[0] = 0;
+			break; /* version 0 */
+		case 3:
+			sv.working = 5;
+			break; /* working not kept */
+		case 4:
+			sv.confirmed = 7;
+			break; /* newest kept not confirmed */
+		case 5:
+			sv.max_v = 7;
+			break; /* confirmed above max */
+		case 6:
+			memset(sv.psk[2], 0, 32);
+			break; /* zero key */
+		case 7:
+			sv.v[2] = 7;
+			break; /* equal versions */
+		case 8:
+			sv.v[0] = 8;
+			break; /* decreasing */
+		}
+		p = fresh(&n, 1);
+		pol_psk_status(p, &before);
+		CHECK_EQ(pol_psk_restore(p, &sv), -EINVAL);
+		pol_psk_status(p, &after);
+		CHECK_MEM(&after, &before, sizeof(after));
+		pol_psk_free(p);
+	}
+	/* The good one, and the empty one (a pair that reverted to no PSK). */
+	p = fresh(&n, 1);
+	CHECK_EQ(pol_psk_restore(p, &good), 0);
+	pol_psk_status(p, &after);
+	CHECK_EQ(after.active, 8);
+	CHECK_EQ(after.working, 7);
+	pol_psk_free(p);
+	memset(&sv, 0, sizeof(sv));
+	sv.max_v = 3;
+	sv.confirmed = 2;
+	p = fresh(&n, 1);
+	CHECK_EQ(pol_psk_restore(p, &sv), 0);
+	pol_psk_status(p, &after);
+	CHECK_EQ(after.active, 0);
+	CHECK_EQ(after.state, POL_PSK_STATE_NONE);
+	CHECK_EQ(after.max_v, 3);
+	pol_psk_free(p);
+	net_free(&n);
+}
+
 static const struct t_case cases[] = {
 	T(test_pskver_role),
 	T(test_pskver_config),
@@ -1031,6 +1387,11 @@ static const struct t_case cases[] = {
 	T(test_pskver_revert),
 	T(test_pskver_revert_boundary),
 	T(test_pskver_registry_cannot_derive),
+	T(test_pskver_role_not_before),
+	T(test_pskver_strict_probation),
+	T(test_pskver_agreed_activation),
+	T(test_pskver_restore),
+	T(test_pskver_restore_refusals),
 };
 
 int main(void)

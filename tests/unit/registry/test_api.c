@@ -711,6 +711,50 @@ static void test_reports(void)
 	CHECK(expect(400, "bad_query", req("GET", "/v1/reports?peer=a%20b", NULL, &bob, &r), &r));
 }
 
+/* The KEX state fields of issue 7: accepted in range and served back inside
+ * the signed record; out of range, or not integers, refused like the other
+ * fields, leaving the stored report and the version as they were. */
+static void test_reports_kex_state(void)
+{
+	static const char *const bad[] = {
+		"{\"peers\":[{\"peer\":\"alice\",\"reach\":0,\"classical\":3}]}",
+		"{\"peers\":[{\"peer\":\"alice\",\"reach\":0,\"pq_state\":4}]}",
+		"{\"peers\":[{\"peer\":\"alice\",\"reach\":0,\"pq_state\":-1}]}",
+		"{\"peers\":[{\"peer\":\"alice\",\"reach\":0,\"classical\":\"2\"}]}",
+		"{\"peers\":[{\"peer\":\"alice\",\"reach\":0,\"pq_state\":true}]}",
+		"{\"peers\":[{\"peer\":\"alice\",\"reach\":0,\"pq_state\":1.5}]}",
+	};
+	const char *body = "{\"peers\":[{\"peer\":\"alice\",\"reach\":0,\"handshake\":true,"
+			   "\"pq\":true,\"kex_version\":7,\"classical\":2,\"pq_state\":3},"
+			   "{\"peer\":\"carol\",\"reach\":null,\"classical\":0,\"pq_state\":0}]}";
+	struct hresp r;
+	json_t *inner;
+	uint64_t v0;
+	size_t i;
+
+	CHECK_EQ(req("POST", "/v1/reports", body, &bob, &r), 200);
+	hresp_free(&r);
+	v0 = version();
+	CHECK_EQ(req("GET", "/v1/reports?peer=bob", NULL, &alice, &r), 200);
+	CHECK(strcmp(jstr(json_object_get(r.json, "record"), "body"), body) == 0);
+	inner = json_loads(jstr(json_object_get(r.json, "record"), "body"), 0, NULL);
+	CHECK_EQ(json_integer_value(json_object_get(
+			 json_array_get(json_object_get(inner, "peers"), 0), "pq_state")),
+		 3);
+	CHECK_EQ(json_integer_value(json_object_get(
+			 json_array_get(json_object_get(inner, "peers"), 0), "classical")),
+		 2);
+	json_decref(inner);
+	hresp_free(&r);
+	for (i = 0; i < SC_ARRAY_SIZE(bad); i++) {
+		CHECK(expect(400, "bad_field", req("POST", "/v1/reports", bad[i], &bob, &r), &r));
+		CHECK_EQ(req("GET", "/v1/reports?peer=bob", NULL, &alice, &r), 200);
+		CHECK(strcmp(jstr(json_object_get(r.json, "record"), "body"), body) == 0);
+		hresp_free(&r);
+	}
+	CHECK_EQ(version(), v0);
+}
+
 static void test_kex_mailbox(void)
 {
 	struct hresp r;
@@ -1056,22 +1100,12 @@ static void test_tls(void)
 }
 
 static const struct t_case cases[] = {
-	T(test_network_public),
-	T(test_join_and_list),
-	T(test_auth_refusals),
-	T(test_cert_refusals),
-	T(test_body_refusals),
-	T(test_chunked_too_large),
-	T(test_events_long_poll),
-	T(test_reports),
-	T(test_kex_mailbox),
-	T(test_kill_switch),
-	T(test_revocation),
-	T(test_forwarded_for),
-	T(test_leave),
-	T(test_metrics),
-	T(test_restart),
-	T(test_tls),
+	T(test_network_public),	  T(test_join_and_list), T(test_auth_refusals),
+	T(test_cert_refusals),	  T(test_body_refusals), T(test_chunked_too_large),
+	T(test_events_long_poll), T(test_reports),	 T(test_reports_kex_state),
+	T(test_kex_mailbox),	  T(test_kill_switch),	 T(test_revocation),
+	T(test_forwarded_for),	  T(test_leave),	 T(test_metrics),
+	T(test_restart),	  T(test_tls),
 };
 
 static int setup(void)
