@@ -174,8 +174,12 @@ static int fetch(struct agent_mailbox *mb, struct regclient *rc, uint64_t *after
 		if (!r)
 			break;
 	}
-	if (got && mb->p.wake)
-		mb->p.wake(mb->p.ctx);
+	if (got) {
+		mb_log(mb, false, "subsys=mailbox event=fetched messages=%zu next=%llu", got,
+		       (unsigned long long)*after);
+		if (mb->p.wake)
+			mb->p.wake(mb->p.ctx);
+	}
 	return 0;
 }
 

@@ -34,10 +34,10 @@
 # KEX mailbox attacks (tests/netns/pq_compromised.sh) are a standing mode,
 # "kex" in the control file, applied to every GET /v1/kex answer:
 #   corrupt   one bit of each KEX record flipped (inside the signed request)
-#   swap      the genuine messages withheld; the node gets every message the
-#             proxy ever relayed to anyone else instead
-#   replay    every message ever relayed (to anyone), old ones included,
-#             served again with the genuine ones
+#   swap      each genuine message replaced by an earlier one meant for
+#             another peer
+#   replay    every second genuine message replaced by an earlier message
+#             (any sender, any recipient, any version)
 #   none      unchanged
 #
 # What was served to whom goes to stdout, one line each ("served gen=N
@@ -49,6 +49,7 @@ import base64
 import http.client
 import http.server
 import json
+import random
 import sys
 import threading
 import time
@@ -132,26 +133,47 @@ def kex_corrupt(m):
     return m
 
 
+# Messages keep the ids the registry gave them: the node pages with `after`
+# over signed request targets the proxy cannot change, and a genuine client
+# refuses an answer whose ids do not grow. So a substitute travels in the
+# slot of a genuine message, and reaches the node's key-exchange driver,
+# which must refuse it on its own merits.
+REPLAY_TURN = [0]
+
+
+def kex_slot(m, sub):
+    out = dict(sub)
+    out["id"] = m["id"]
+    return out
+
+
 def kex_rewrite(body, key):
     mode = read_ctl().get("kex", "none")
     o = json.loads(body)
     msgs = o.get("messages", [])
     who = NAMES.get(key, key)
     with LOCK:
+        older = list(KEX_SEEN)
         for m in msgs:
             if m["id"] not in KEX_IDS:
                 KEX_IDS.add(m["id"])
                 KEX_SEEN.append(m)
-        pool = list(KEX_SEEN)
     if mode == "corrupt":
-        o["messages"] = [kex_corrupt(m) for m in msgs]
+        out = [kex_corrupt(m) for m in msgs]
     elif mode == "swap":
-        o["messages"] = [m for m in pool if kex_to(m) != who]
+        others = [m for m in older if kex_to(m) != who]
+        out = [kex_slot(m, random.choice(others)) for m in msgs if others]
     elif mode == "replay":
-        o["messages"] = pool + msgs
-    if mode != "none" and (msgs or mode != "corrupt"):
-        log("kex mode=%s to=%s genuine=%d served=%d" % (mode, who, len(msgs),
-                                                         len(o["messages"])))
+        out = []
+        for m in msgs:
+            REPLAY_TURN[0] += 1
+            replay = older and REPLAY_TURN[0] % 2 == 0
+            out.append(kex_slot(m, random.choice(older)) if replay else m)
+    else:
+        out = msgs
+    o["messages"] = out
+    if mode != "none" and msgs:
+        log("kex mode=%s to=%s genuine=%d served=%d" % (mode, who, len(msgs), len(out)))
     return json.dumps(o).encode()
 
 
