@@ -12,7 +12,8 @@
 # receiver's figure counts). Then each daemon's resident memory with 1 and
 # with 1001 configured peers (each with one /32 allowed IP and an endpoint).
 #
-# Run as root: bash bench/wg_throughput.sh   (SCOPE_BUILD: build directory)
+# Run as root: bash bench/wg_throughput.sh   (SCOPE_BUILD: build directory;
+# SCOPE_WG_ARGS: extra flags for `scoped wg`, e.g. "--workers 1")
 set -euo pipefail
 
 # shellcheck source=tests/netns/lib.sh
@@ -119,7 +120,7 @@ rs2=$(rss_kib "${PID[s1]}")
 rg2=$(rss_kib "${PID[g1]}")
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-echo "# engine throughput, $(nproc) cores, ${SECS}s per test (Mbit/s, iperf3 receiver)"
+echo "# engine throughput, $(nproc) cores, ${SECS}s per test (Mbit/s, iperf3 receiver)${SCOPE_WG_ARGS:+, scoped wg $SCOPE_WG_ARGS}"
 printf '%-28s %10s %12s %8s\n' test scope wireguard-go ratio
 for t in tcp1 tcp4 udp; do
 	printf '%-28s %10s %12s %8s\n' "$t" "${R[scope.$t]}" "${R[wggo.$t]}" \

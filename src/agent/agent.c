@@ -1298,6 +1298,7 @@ static int interface_up(struct agent *a, char *err, size_t errlen)
 		.port = a->p.listen_port,
 		.mtu = a->p.mtu,
 		.forwarding = a->p.role != PROTO_ROLE_EDGE,
+		.workers = engine_default_workers(),
 	};
 	struct nl_prefix v4 = { .family = AF_INET, .len = a->net.v4.len };
 	struct nl_prefix v6 = { .family = AF_INET6, .len = a->net.v6.len };

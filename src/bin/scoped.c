@@ -44,9 +44,11 @@
 #include "agent/pskonly.h"
 #include "agent/regclient.h"
 #include "common/encode.h"
+#include "common/parse.h"
 #include "io/engine.h"
 #include "io/env.h"
 #include "io/loop.h"
+#include "io/workers.h"
 #include "uapi/server.h"
 #include "uapi/uapi.h"
 
@@ -62,6 +64,7 @@ struct wgd {
 	const char *ifname;
 	bool relay;
 	bool no_offload;
+	unsigned int workers;
 	int exit_code;
 };
 
@@ -196,6 +199,7 @@ static int wgd_start(struct wgd *d, struct io_err *err)
 		.ifname = d->ifname,
 		.forwarding = d->relay,
 		.no_offload = d->no_offload,
+		.workers = d->workers,
 		.down = on_down,
 		.event = on_event,
 		.ctx = d,
@@ -454,8 +458,8 @@ static void usage(FILE *f, const char *prog)
 	fprintf(f,
 		"Usage: %s run CONFIG\n"
 		"       %s leave CONFIG\n"
-		"       %s wg [--foreground] [--relay] [--no-offload] IFNAME\n"
-		"       scoped-wg [--foreground] [--relay] [--no-offload] IFNAME\n"
+		"       %s wg [--foreground] [--relay] [--no-offload] [--workers N] IFNAME\n"
+		"       scoped-wg [--foreground] [--relay] [--no-offload] [--workers N] IFNAME\n"
 		"\n"
 		"  run CONFIG     run the node daemon of a Scope network (docs/agent.md), in the\n"
 		"                 foreground; logs key=value lines on stderr (SCOPE_VERBOSE=1 for\n"
@@ -469,7 +473,9 @@ static void usage(FILE *f, const char *prog)
 		"                 from one peer for another peer's allowed IPs never reaches\n"
 		"                 the TUN device\n"
 		"  --no-offload   plain TUN I/O, one packet per read and write (default: TCP\n"
-		"                 segmentation and coalescing offloads when the kernel has them)\n",
+		"                 segmentation and coalescing offloads when the kernel has them)\n"
+		"  --workers N    N threads besides the event loop seal and open packets; 0:\n"
+		"                 the loop does it all (default: 1 with 2 or more CPUs)\n",
 		prog, prog, prog);
 }
 
@@ -489,7 +495,7 @@ static int main_wg(const char *prog, int argc, char **argv)
 {
 	const char *env = getenv("WG_PROCESS_FOREGROUND");
 	bool foreground = env && !strcmp(env, "1");
-	struct wgd d = { .level = level_from_env() };
+	struct wgd d = { .level = level_from_env(), .workers = engine_default_workers() };
 
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--foreground") || !strcmp(argv[i], "-f")) {
@@ -498,6 +504,15 @@ static int main_wg(const char *prog, int argc, char **argv)
 			d.relay = true;
 		} else if (!strcmp(argv[i], "--no-offload")) {
 			d.no_offload = true;
+		} else if (!strcmp(argv[i], "--workers")) {
+			uint64_t n;
+
+			if (i + 1 == argc || sc_parse_u64(argv[++i], 0, WORKERS_MAX, &n)) {
+				fprintf(stderr, "%s: --workers needs a number from 0 to %d\n", prog,
+					WORKERS_MAX);
+				return 1;
+			}
+			d.workers = (unsigned int)n;
 		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			usage(stdout, prog);
 			return 0;

@@ -5,11 +5,14 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "crypto/aead.h"
 #include "io/env.h"
 #include "io/limits.h"
 #include "io/offload.h"
 #include "io/tun.h"
+#include "io/workers.h"
 
 #define B IO_UDP_BATCH_MAX
 /* TUN-side slots and the send queue: one TSO super-packet splits into up to
@@ -54,6 +57,16 @@ struct engine {
 	struct udp_msg tx[TX_SLOTS];
 	unsigned int ntx;
 	uint8_t *copy;
+
+	/* Crypto workers (NULL: none). Jobs prepared since the last
+	 * jobs_flush(), all of one direction; each thread of the pool has its
+	 * own cipher context, aead[0] the loop's. */
+	struct workers *pool;
+	unsigned int nworkers;
+	struct cry_aead **aead; /* nworkers + 1 */
+	struct wg_job *jobs;	/* TX_SLOTS */
+	unsigned int njobs;
+	bool jobs_rx;
 
 	uint64_t tun_rx_packets, tun_rx_bytes, tun_rx_frames, tun_rx_dropped;
 	uint64_t tun_tx_packets, tun_tx_bytes, tun_tx_dropped;
@@ -192,6 +205,48 @@ static void rearm(struct engine *e)
 		e->armed = d;
 }
 
+static void job_run(void *ctx, unsigned int thread, size_t i)
+{
+	struct engine *e = ctx;
+
+	wg_job_run(e->aead[thread], &e->jobs[i]);
+}
+
+/* Seal or open the pending jobs on the pool, then finish them in the order
+ * they were prepared. Must run before anything reuses their buffers, sends
+ * the tx queue they go into, or calls the core another way. */
+static void jobs_flush(struct engine *e)
+{
+	unsigned int n = e->njobs;
+
+	if (!n)
+		return;
+	workers_run(e->pool, n, job_run, e);
+	e->njobs = 0;
+	for (unsigned int i = 0; i < n; i++) {
+		if (e->jobs_rx)
+			wg_dev_recv_finish(e->dev, e->now, &e->jobs[i], &e->sink);
+		else
+			wg_dev_send_finish(e->dev, e->now, &e->jobs[i], &e->sink);
+	}
+}
+
+/* A free job of direction rx, after finishing those of the other one. */
+static struct wg_job *job_slot(struct engine *e, bool rx)
+{
+	if (e->njobs && (e->jobs_rx != rx || e->njobs == TX_SLOTS))
+		jobs_flush(e);
+	e->jobs_rx = rx;
+	return &e->jobs[e->njobs];
+}
+
+/* Everything queued leaves: jobs first, then the sendmmsg batch. */
+static void batch_flush(struct engine *e)
+{
+	jobs_flush(e);
+	tx_flush(e);
+}
+
 static void on_timer(void *ctx, uint64_t now)
 {
 	struct engine *e = ctx;
@@ -214,6 +269,15 @@ static void wg_input(void *ctx, uint8_t *p, size_t n, const struct io_endpoint *
 
 	if (io_endpoint_to_wg(from, &src))
 		return;
+	if (e->pool) {
+		int r = wg_dev_recv_prepare(e->dev, e->now, &b, &src, job_slot(e, true));
+
+		if (r == 0)
+			e->njobs++;
+		if (r != WG_SYNC)
+			return;
+		jobs_flush(e); /* a handshake sees the data before it */
+	}
 	wg_dev_recv_udp(e->dev, e->now, &b, &src, &e->sink);
 }
 
@@ -243,8 +307,14 @@ static int rx_batch(struct engine *e)
 	 * waiting. The core demands cookies past UNDER_LOAD_BACKLOG. */
 	e->hs_backlog = got == B ? e->hs_backlog + hs : hs;
 	wg_dev_set_handshake_backlog(e->dev, e->hs_backlog);
-	for (unsigned int i = 0; i < got; i++)
+	for (unsigned int i = 0; i < got; i++) {
+		/* STUN and Scope handlers may call into the core (or send):
+		 * the data before them is finished first. */
+		if (e->njobs && demux_classify(e->rx[i].buf, e->rx[i].len) != DEMUX_WG)
+			jobs_flush(e);
 		demux_input(e->demux, e->rx[i].buf, e->rx[i].len, &e->rx[i].ep);
+	}
+	jobs_flush(e);
 	if (e->gro)
 		off_gro_flush(e->gro);
 	tx_flush(e);
@@ -286,6 +356,15 @@ static void send_slot(struct engine *e, unsigned int i, size_t len)
 
 	e->tun_rx_packets++;
 	e->tun_rx_bytes += len;
+	if (e->pool) {
+		int r = wg_dev_send_prepare(e->dev, e->now, &b, job_slot(e, false));
+
+		if (r == 0)
+			e->njobs++;
+		if (r != WG_SYNC)
+			return;
+		jobs_flush(e); /* keep the peer's packets in order */
+	}
 	wg_dev_send_tun(e->dev, e->now, &b, &e->sink);
 }
 
@@ -307,7 +386,7 @@ static void tun_frame(struct engine *e, size_t len, unsigned int *next)
 		if (off_csum_complete(&h, e->frame + OFF_VNET_HDR_LEN, plen) || plen > SLOT_CAP)
 			goto drop;
 		if (*next == TX_SLOTS) {
-			tx_flush(e);
+			batch_flush(e);
 			*next = 0;
 		}
 		memcpy(tun_slot(e, *next) + WG_HEADROOM, pkt, plen);
@@ -320,7 +399,7 @@ static void tun_frame(struct engine *e, size_t len, unsigned int *next)
 		n = off_tso_split(&h, pkt, plen, bufs, SLOT_CAP, TX_SLOTS - *next, lens);
 		if (n != -ENOSPC || *next == 0)
 			break;
-		tx_flush(e);
+		batch_flush(e);
 		*next = 0;
 	}
 	if (n < 0)
@@ -353,7 +432,7 @@ static int tun_batch(struct engine *e)
 			continue;
 		}
 		if (next == TX_SLOTS) {
-			tx_flush(e);
+			batch_flush(e);
 			next = 0;
 		}
 		r = tun_read(e->tun, tun_slot(e, next) + WG_HEADROOM, SLOT_CAP, &len);
@@ -362,7 +441,7 @@ static int tun_batch(struct engine *e)
 		e->tun_rx_frames++;
 		send_slot(e, next++, len);
 	}
-	tx_flush(e);
+	batch_flush(e);
 	if (r && r != -EAGAIN)
 		tun_failed(e, r);
 	return (int)n;
@@ -432,6 +511,27 @@ static int tun_setup(struct engine *e, const struct engine_config *cfg, struct i
 	return r;
 }
 
+/* The pool and one cipher context per thread, the loop's included. */
+static int workers_setup(struct engine *e, unsigned int n, struct io_err *err)
+{
+	int r;
+
+	if (n > WORKERS_MAX)
+		return io_errf(err, -EINVAL, "at most %d crypto workers", WORKERS_MAX);
+	e->jobs = calloc(TX_SLOTS, sizeof(*e->jobs));
+	e->aead = calloc(n + 1, sizeof(*e->aead));
+	if (!e->jobs || !e->aead)
+		return io_errf(err, -ENOMEM, "crypto workers");
+	e->nworkers = n;
+	for (unsigned int i = 0; i <= n; i++) {
+		e->aead[i] = cry_aead_new();
+		if (!e->aead[i])
+			return io_errf(err, -ENOMEM, "crypto workers");
+	}
+	r = workers_new(n, &e->pool);
+	return r ? io_errf(err, r, "starting %u crypto workers", n) : 0;
+}
+
 static int loop_setup(struct engine *e, struct io_err *err)
 {
 	int r;
@@ -446,6 +546,11 @@ static int loop_setup(struct engine *e, struct io_err *err)
 		return io_errf(err, r, "watching the TUN device");
 	}
 	return 0;
+}
+
+unsigned int engine_default_workers(void)
+{
+	return sysconf(_SC_NPROCESSORS_ONLN) >= 2 ? 1 : 0;
 }
 
 int engine_new(const struct engine_config *cfg, struct loop *loop, struct engine **out,
@@ -474,6 +579,8 @@ int engine_new(const struct engine_config *cfg, struct loop *loop, struct engine
 	r = tun_setup(e, cfg, err);
 	if (!r)
 		r = udp_new(cfg->port, &e->udp, err);
+	if (!r && cfg->workers)
+		r = workers_setup(e, cfg->workers, err);
 	if (!r)
 		r = loop_setup(e, err);
 	if (r)
@@ -497,6 +604,11 @@ void engine_free(struct engine *e)
 		loop_set_deadline(e->loop, 0);
 		loop_set_timer_fn(e->loop, NULL, NULL);
 	}
+	workers_free(e->pool);
+	for (unsigned int i = 0; e->aead && i <= e->nworkers; i++)
+		cry_aead_free(e->aead[i]);
+	free(e->aead);
+	free(e->jobs);
 	wg_dev_free(e->dev);
 	udp_free(e->udp);
 	tun_free(e->tun);

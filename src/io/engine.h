@@ -20,6 +20,13 @@
  * one TUN write per receive batch (GRO in userspace).
  *   timer         wg_dev_tick at wg_dev_next_deadline
  *
+ * With crypto workers (engine_config.workers > 0) each batch is split at the
+ * AEAD (wg.h): the loop prepares every packet in order, the pool
+ * (io/workers.h) seals or opens them all, the loop thread included, and the
+ * loop finishes them in order before it sends, writes to TUN or reuses a
+ * buffer. Handshakes, non-WireGuard datagrams and packets without a session
+ * first finish the pending jobs and then take the one-call path.
+ *
  * Buffers are allocated once by engine_new(); nothing is allocated per
  * packet. A full socket buffer applies back-pressure: the engine waits (up
  * to ENGINE_TX_WAIT_MS) for room before dropping, so TCP inside the tunnel
@@ -63,6 +70,10 @@ struct engine_config {
 	unsigned int mtu;   /* 0: ENGINE_DEFAULT_MTU */
 	bool forwarding;    /* in-engine relaying between peers */
 	bool no_offload;    /* plain TUN, one packet per read/write (default: offloads) */
+	/* Crypto threads besides the loop's (at most WORKERS_MAX); 0: the loop
+	 * thread does all the crypto. engine_default_workers() is the measured
+	 * choice. */
+	unsigned int workers;
 	engine_down_fn down;
 	engine_event_fn event; /* may be NULL */
 	void *ctx;	       /* for down and event */
@@ -80,6 +91,12 @@ struct engine_stats {
 	uint64_t tun_tx_dropped;	       /* TUN queue full */
 	uint64_t udp_tx_dropped;	       /* socket full past ENGINE_TX_WAIT_MS */
 };
+
+/* The number of crypto workers to use when the user did not say: 1 with two
+ * or more online CPUs, else 0. Measured on 2 vCPUs only (docs/benchmarks.md,
+ * "crypto workers"): one worker gains on UDP and is even on TCP; as many
+ * workers as CPUs loses. Larger machines may want more; not measured. */
+unsigned int engine_default_workers(void);
 
 /* Create the TUN device (up, with the MTU), bind the UDP port and register
  * both with loop. 0 or -errno with a message in err; *out only on success. */

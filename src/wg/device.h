@@ -42,6 +42,10 @@ struct wg_keypair {
 	struct wg_index_entry entry;
 	struct noise_keypair kp;
 	uint32_t psk_version;
+	/* Bumped whenever the slot is released, so a job prepared on it
+	 * before (wg_job) can tell the keypair is gone even if the slot was
+	 * reused since. */
+	uint32_t gen;
 	bool used;
 };
 

@@ -222,32 +222,39 @@ static int forward(struct wg_dev *dev, uint64_t now, struct wg_peer *from, struc
 	return 1;
 }
 
-static int recv_data(struct wg_dev *dev, uint64_t now, struct wg_buf *b,
-		     const struct wg_endpoint *src, const struct wg_sink *sink)
+/* The keypair a data message is for, if it may still receive. */
+static int data_keypair(struct wg_dev *dev, uint64_t now, const struct wg_msg_data *hdr,
+			struct wg_keypair **kp)
 {
-	const struct wg_msg_data *hdr = (const struct wg_msg_data *)b->data;
-	uint8_t *plain = b->data + sizeof(*hdr);
-	size_t clen = b->len - sizeof(*hdr), plen = clen - NOISE_AUTHTAG_LEN;
 	struct wg_index_entry *e;
 	struct wg_keypair *k;
-	struct wg_peer *peer;
-	struct wg_ip_info ip;
-	uint64_t counter;
-	int ret;
 
 	e = wg_index_lookup(dev, wg_get_le32(hdr->receiver), WG_INDEX_KEYPAIR);
 	if (!e)
 		return WG_ERR_NOKEY;
 	k = wg_container_of(e, struct wg_keypair, entry);
-	peer = e->peer;
 	if (!k->kp.recv_valid || wg_expired(k->kp.birthdate, REJECT_AFTER_TIME, now)) {
 		k->kp.recv_valid = false;
 		return WG_ERR_NOKEY;
 	}
-	counter = wg_get_le64(hdr->counter);
-	if (cry_aead_open(dev->aead, k->kp.recv_key, counter, no_ad, 0, plain, clen, plain))
-		return WG_ERR_AUTH;
-	ret = replay_check(&k->kp.replay, counter);
+	*kp = k;
+	return 0;
+}
+
+/* Everything after the AEAD opened b's message with k: the replay window
+ * first (only an authenticated counter may move it), then what an
+ * authenticated packet does. */
+static int data_opened(struct wg_dev *dev, uint64_t now, struct wg_keypair *k, struct wg_buf *b,
+		       const struct wg_endpoint *src, const struct wg_sink *sink)
+{
+	const struct wg_msg_data *hdr = (const struct wg_msg_data *)b->data;
+	uint8_t *plain = b->data + sizeof(*hdr);
+	size_t plen = b->len - sizeof(*hdr) - NOISE_AUTHTAG_LEN;
+	struct wg_peer *peer = k->entry.peer;
+	struct wg_ip_info ip;
+	int ret;
+
+	ret = replay_check(&k->kp.replay, wg_get_le64(hdr->counter));
 	if (ret)
 		return ret == -ERANGE ? WG_ERR_NOKEY : WG_ERR_REPLAY;
 
@@ -277,6 +284,24 @@ static int recv_data(struct wg_dev *dev, uint64_t now, struct wg_buf *b,
 	return 0;
 }
 
+static int recv_data(struct wg_dev *dev, uint64_t now, struct wg_buf *b,
+		     const struct wg_endpoint *src, const struct wg_sink *sink)
+{
+	const struct wg_msg_data *hdr = (const struct wg_msg_data *)b->data;
+	uint8_t *c = b->data + sizeof(*hdr);
+	size_t clen = b->len - sizeof(*hdr);
+	struct wg_keypair *k;
+	int ret;
+
+	ret = data_keypair(dev, now, hdr, &k);
+	if (ret)
+		return ret;
+	if (cry_aead_open(dev->aead, k->kp.recv_key, wg_get_le64(hdr->counter), no_ad, 0, c, clen,
+			  c))
+		return WG_ERR_AUTH;
+	return data_opened(dev, now, k, b, src, sink);
+}
+
 int wg_dev_recv_udp(struct wg_dev *dev, uint64_t now, struct wg_buf *b,
 		    const struct wg_endpoint *src, const struct wg_sink *sink)
 {
@@ -300,20 +325,53 @@ int wg_dev_recv_udp(struct wg_dev *dev, uint64_t now, struct wg_buf *b,
 	return ret;
 }
 
-int wg_dev_send_tun(struct wg_dev *dev, uint64_t now, struct wg_buf *b, const struct wg_sink *sink)
-{
-	struct aip_list *owner;
-	struct wg_ip_info ip;
+/* ---- the receive path split at the AEAD (wg.h) ------------------------- */
 
-	if (wg_ip_parse(b->data, b->len, &ip)) {
-		dev->stats.tx_dropped++;
-		return WG_ERR_MALFORMED;
+int wg_dev_recv_prepare(struct wg_dev *dev, uint64_t now, struct wg_buf *b,
+			const struct wg_endpoint *src, struct wg_job *job)
+{
+	const struct wg_msg_data *hdr = (const struct wg_msg_data *)b->data;
+	struct wg_keypair *k;
+	int ret;
+
+	if (wg_msg_type(b->data, b->len) != MESSAGE_DATA)
+		return WG_SYNC; /* handshakes and junk: in order, on this thread */
+	ret = data_keypair(dev, now, hdr, &k);
+	if (ret) {
+		dev->stats.rx_dropped++;
+		return ret;
 	}
-	owner = aip_lookup(dev->aip, ip.family, ip.dst);
-	if (!owner) {
-		dev->stats.tx_dropped++;
-		return WG_ERR_NOKEY;
-	}
-	return wg_send_packet(dev, wg_container_of(owner, struct wg_peer, aips), now, b->data,
-			      b->len, b->headroom, b->tailroom, sink);
+	*job = (struct wg_job){
+		.data = b->data + sizeof(*hdr),
+		.len = b->len - sizeof(*hdr),
+		.key = k->kp.recv_key,
+		.nonce = wg_get_le64(hdr->counter),
+		.open = true,
+		.peer = k->entry.peer,
+		.kp = k,
+		.kp_gen = k->gen,
+		.buf = *b,
+		.src = *src,
+	};
+	return 0;
+}
+
+int wg_dev_recv_finish(struct wg_dev *dev, uint64_t now, struct wg_job *job,
+		       const struct wg_sink *sink)
+{
+	struct wg_keypair *k = job->kp;
+	int ret;
+
+	if (!k->used || k->gen != job->kp_gen || !k->kp.recv_valid)
+		/* An earlier packet of the batch released the keypair (it
+		 * confirmed the next one): the one-call path would not have
+		 * found it either. */
+		ret = WG_ERR_NOKEY;
+	else if (job->status)
+		ret = WG_ERR_AUTH;
+	else
+		ret = data_opened(dev, now, k, &job->buf, &job->src, sink);
+	if (ret < 0)
+		dev->stats.rx_dropped++;
+	return ret;
 }

@@ -10,6 +10,7 @@
 #include "crypto/aead.h"
 #include "crypto/ct.h"
 #include "wg/device.h"
+#include "wg/ip.h"
 
 static const uint8_t no_ad[1];
 
@@ -42,11 +43,10 @@ static size_t padded_len(const struct wg_dev *dev, size_t len)
 	return len + (padded - last);
 }
 
-/* Encrypt the len bytes at data in place for k under nonce: the header goes
- * in the 16 bytes before data, padding and tag after it. Returns the message
- * length (it starts at data - 16), or 0 if the AEAD failed. */
-static size_t seal_data(struct wg_dev *dev, struct wg_keypair *k, uint64_t nonce, uint8_t *data,
-			size_t len)
+/* Everything of sealing but the AEAD: the header goes in the 16 bytes before
+ * data, the padding after it. Returns the padded length to seal. */
+static size_t seal_prepare(struct wg_dev *dev, struct wg_keypair *k, uint64_t nonce, uint8_t *data,
+			   size_t len)
 {
 	size_t padded = padded_len(dev, len);
 	uint8_t *hdr = data - sizeof(struct wg_msg_data);
@@ -55,9 +55,33 @@ static size_t seal_data(struct wg_dev *dev, struct wg_keypair *k, uint64_t nonce
 	wg_put_le32(hdr, MESSAGE_DATA);
 	wg_put_le32(hdr + 4, k->kp.remote_index);
 	wg_put_le64(hdr + 8, nonce);
+	return padded;
+}
+
+/* Length of the message whose padded plaintext was padded bytes. */
+static size_t sealed_len(size_t padded)
+{
+	return sizeof(struct wg_msg_data) + noise_encrypted_len(padded);
+}
+
+/* Encrypt the len bytes at data in place for k under nonce, tag after the
+ * padding. Returns the message length (it starts at data - 16), or 0 if the
+ * AEAD failed. */
+static size_t seal_data(struct wg_dev *dev, struct wg_keypair *k, uint64_t nonce, uint8_t *data,
+			size_t len)
+{
+	size_t padded = seal_prepare(dev, k, nonce, data, len);
+
 	if (cry_aead_seal(dev->aead, k->kp.send_key, nonce, no_ad, 0, data, padded, data))
 		return 0;
-	return sizeof(struct wg_msg_data) + noise_encrypted_len(padded);
+	return sealed_len(padded);
+}
+
+/* Whether len bytes with this room around them can be sealed in place. */
+static bool room_to_seal(const struct wg_dev *dev, size_t len, size_t headroom, size_t tailroom)
+{
+	return headroom >= sizeof(struct wg_msg_data) &&
+	       tailroom >= padded_len(dev, len) - len + NOISE_AUTHTAG_LEN;
 }
 
 /* The current keypair and its next nonce, if it may still send; a keypair
@@ -265,6 +289,16 @@ void wg_send_keepalive(struct wg_dev *dev, struct wg_peer *peer, uint64_t now,
 	wg_send_staged(dev, peer, now, sink);
 }
 
+/* A sealed transport packet leaves: the part after the AEAD, shared by
+ * wg_send_packet and wg_dev_send_finish. */
+static void data_emit(struct wg_dev *dev, struct wg_peer *peer, uint64_t now, const uint8_t *msg,
+		      size_t n, unsigned int flags, const struct wg_sink *sink)
+{
+	wg_emit_udp(dev, peer, msg, n, flags, sink);
+	data_sent(peer, now, false);
+	keep_key_fresh(dev, peer, now, sink);
+}
+
 int wg_send_packet(struct wg_dev *dev, struct wg_peer *peer, uint64_t now, uint8_t *data,
 		   size_t len, size_t headroom, size_t tailroom, const struct wg_sink *sink)
 {
@@ -284,8 +318,7 @@ int wg_send_packet(struct wg_dev *dev, struct wg_peer *peer, uint64_t now, uint8
 	}
 	/* Fast path: a session and nothing queued before this packet. */
 	if (!peer->staged_head && !next_nonce(peer, now, &k, &nonce)) {
-		if (headroom < sizeof(struct wg_msg_data) ||
-		    tailroom < padded_len(dev, len) - len + NOISE_AUTHTAG_LEN) {
+		if (!room_to_seal(dev, len, headroom, tailroom)) {
 			memcpy(dev->bounce + WG_HEADROOM, data, len);
 			data = dev->bounce + WG_HEADROOM;
 			flags = WG_OUT_SCRATCH;
@@ -295,9 +328,7 @@ int wg_send_packet(struct wg_dev *dev, struct wg_peer *peer, uint64_t now, uint8
 			dev->stats.tx_dropped++;
 			return -EIO;
 		}
-		wg_emit_udp(dev, peer, data - sizeof(struct wg_msg_data), n, flags, sink);
-		data_sent(peer, now, false);
-		keep_key_fresh(dev, peer, now, sink);
+		data_emit(dev, peer, now, data - sizeof(struct wg_msg_data), n, flags, sink);
 		return 0;
 	}
 	ret = stage(dev, peer, data, len);
@@ -307,4 +338,88 @@ int wg_send_packet(struct wg_dev *dev, struct wg_peer *peer, uint64_t now, uint8
 	}
 	wg_send_staged(dev, peer, now, sink);
 	return peer->staged_head ? WG_QUEUED : 0;
+}
+
+/* The peer whose allowed IPs hold the packet's destination. */
+static int route(struct wg_dev *dev, const struct wg_buf *b, struct wg_peer **peerp)
+{
+	struct aip_list *owner;
+	struct wg_ip_info ip;
+
+	if (wg_ip_parse(b->data, b->len, &ip)) {
+		dev->stats.tx_dropped++;
+		return WG_ERR_MALFORMED;
+	}
+	owner = aip_lookup(dev->aip, ip.family, ip.dst);
+	if (!owner) {
+		dev->stats.tx_dropped++;
+		return WG_ERR_NOKEY;
+	}
+	*peerp = wg_container_of(owner, struct wg_peer, aips);
+	return 0;
+}
+
+int wg_dev_send_tun(struct wg_dev *dev, uint64_t now, struct wg_buf *b, const struct wg_sink *sink)
+{
+	struct wg_peer *peer;
+	int ret = route(dev, b, &peer);
+
+	if (ret)
+		return ret;
+	return wg_send_packet(dev, peer, now, b->data, b->len, b->headroom, b->tailroom, sink);
+}
+
+/* ---- the send path split at the AEAD (wg.h) ---------------------------- */
+
+int wg_dev_send_prepare(struct wg_dev *dev, uint64_t now, struct wg_buf *b, struct wg_job *job)
+{
+	struct wg_keypair *k;
+	struct wg_peer *peer;
+	uint64_t nonce;
+	int ret = route(dev, b, &peer);
+
+	if (ret)
+		return ret;
+	/* Only the fast path of wg_send_packet is split; the rest (drops
+	 * counted there, staging, the bounce buffer) goes the one-call way. */
+	if (!wg_has_endpoint(peer) || b->len > WG_MAX_PACKET || peer->staged_head ||
+	    !room_to_seal(dev, b->len, b->headroom, b->tailroom) ||
+	    next_nonce(peer, now, &k, &nonce))
+		return WG_SYNC;
+	*job = (struct wg_job){
+		.data = b->data,
+		.len = seal_prepare(dev, k, nonce, b->data, b->len),
+		.key = k->kp.send_key,
+		.nonce = nonce,
+		.open = false,
+		.peer = peer,
+		.kp = k,
+		.kp_gen = k->gen,
+		.buf = *b,
+	};
+	return 0;
+}
+
+void wg_job_run(struct cry_aead *aead, struct wg_job *job)
+{
+	if (job->open)
+		job->status = cry_aead_open(aead, job->key, job->nonce, no_ad, 0, job->data,
+					    job->len, job->data);
+	else
+		job->status = cry_aead_seal(aead, job->key, job->nonce, no_ad, 0, job->data,
+					    job->len, job->data);
+}
+
+int wg_dev_send_finish(struct wg_dev *dev, uint64_t now, struct wg_job *job,
+		       const struct wg_sink *sink)
+{
+	if (job->status) {
+		dev->stats.tx_dropped++;
+		return -EIO;
+	}
+	/* The nonce was spent at prepare; the keypair cannot have changed
+	 * since (only handshakes replace keypairs, and none ran in between). */
+	data_emit(dev, job->peer, now, job->data - sizeof(struct wg_msg_data), sealed_len(job->len),
+		  0, sink);
+	return 0;
 }

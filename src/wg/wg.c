@@ -114,6 +114,7 @@ static void keypair_release(struct wg_dev *dev, struct wg_keypair *k)
 	wg_index_remove(dev, &k->entry);
 	noise_keypair_wipe(&k->kp);
 	k->psk_version = 0;
+	k->gen++;
 	k->used = false;
 }
 

@@ -32,11 +32,11 @@
  *
  * Threads. A device is not thread-safe: one thread (the event loop) makes
  * every call, and the sink must not call back into the device. The device
- * owns one struct cry_aead for that thread. Crypto workers would split
- * wg_dev_recv_udp / wg_dev_send_tun at the AEAD: a locked, ordered part
- * that picks the keypair and counter, an unlocked part on a worker with the
- * worker's own cry_aead, and an ordered completion that runs the replay
- * check, timers and roaming (docs/engine.md).
+ * owns one struct cry_aead for that thread. Crypto workers split the data
+ * path at the AEAD (the prepare / wg_job_run / finish calls below): only
+ * wg_job_run runs on other threads, with their own cry_aead, while the
+ * device's thread waits; the ordered parts (keypair, counter, replay check,
+ * timers, roaming) stay on the device's thread (docs/engine.md).
  *
  * Errors: 0 or a negative errno; data-path drops use the WG_ERR_* names.
  */
@@ -270,5 +270,65 @@ int wg_dev_send_keepalive(struct wg_dev *dev, uint64_t now, struct wg_peer *peer
  * the next datagrams leave from whatever the kernel picks now: call it when
  * the host's addresses change, as the Linux driver drops its source cache. */
 void wg_dev_clear_src(struct wg_dev *dev);
+
+/* ---- crypto on worker threads ------------------------------------------ */
+/*
+ * The two data-path calls split at the AEAD, so that the ChaCha20-Poly1305 of
+ * a batch can run on several threads while everything that must happen in
+ * order stays on the device's thread (docs/engine.md, Threads):
+ *
+ *	wg_dev_send_prepare / wg_dev_recv_prepare  each packet, in arrival order
+ *	wg_job_run                                 each job, any order, any thread
+ *	wg_dev_send_finish / wg_dev_recv_finish    each job, in the prepare order
+ *
+ * Prepare picks the keypair, assigns the nonce (send) or finds the keypair
+ * and checks it may still receive (receive); the job then holds a pointer to
+ * the keypair's key. Finish does the rest exactly as the one-call path:
+ * replay window (after authentication), confirmation of the next keypair,
+ * roaming, timers, source filter, delivery, rekeying. The outcome is the one
+ * the one-call path gives for the same packets in the same order.
+ *
+ * Fork-join: while any wg_job_run of a batch runs, no thread may call the
+ * device (not even a prepare). Between a batch's first prepare and its last
+ * finish, only prepares and finishes of that batch may be made, except that
+ * the one-call functions may be used once every prepared job is finished.
+ * A prepare that answers WG_SYNC changed nothing that matters: finish the
+ * jobs before, then pass the packet to the one-call function.
+ */
+#define WG_SYNC 3 /* prepare: take the one-call path for this packet */
+
+struct cry_aead;
+struct wg_keypair;
+
+/* One packet between prepare and finish. The fields are the core's. */
+struct wg_job {
+	uint8_t *data;	    /* AEAD input and output, in place */
+	size_t len;	    /* plaintext (padded) to seal, or ciphertext with tag to open */
+	const uint8_t *key; /* of the keypair; valid until the batch's finishes */
+	uint64_t nonce;
+	bool open;  /* receive (open) or send (seal) */
+	int status; /* wg_job_run: 0 or the AEAD's error */
+	struct wg_peer *peer;
+	struct wg_keypair *kp;
+	uint32_t kp_gen; /* the slot's generation at prepare: reuse is detected */
+	struct wg_buf buf;
+	struct wg_endpoint src; /* receive: where it came from */
+};
+
+/* A datagram: 0 (a job to run), WG_SYNC (not transport data: use
+ * wg_dev_recv_udp) or a WG_ERR_* drop, counted as wg_dev_recv_udp does. */
+int wg_dev_recv_prepare(struct wg_dev *dev, uint64_t now, struct wg_buf *b,
+			const struct wg_endpoint *src, struct wg_job *job);
+/* Seal or open job in place with aead, a context of the calling thread. */
+void wg_job_run(struct cry_aead *aead, struct wg_job *job);
+/* What wg_dev_recv_udp returns for the packet: 0 or a WG_ERR_*. */
+int wg_dev_recv_finish(struct wg_dev *dev, uint64_t now, struct wg_job *job,
+		       const struct wg_sink *sink);
+/* A TUN packet: 0 (a job), WG_SYNC (no session, packets waiting, or no room
+ * around it to seal in place: use wg_dev_send_tun) or a WG_ERR_* drop. */
+int wg_dev_send_prepare(struct wg_dev *dev, uint64_t now, struct wg_buf *b, struct wg_job *job);
+/* Send the sealed packet: 0, or -EIO if the AEAD failed (dropped). */
+int wg_dev_send_finish(struct wg_dev *dev, uint64_t now, struct wg_job *job,
+		       const struct wg_sink *sink);
 
 #endif
