@@ -224,6 +224,40 @@ static void test_rekey_after_time(void)
 	h_reset();
 }
 
+/* The receive side of REKEY_AFTER_TIME: an initiator that only hears from
+ * its peer (and sends nothing, so the send-side check never runs) rekeys
+ * when a packet arrives on a session older than REJECT_AFTER_TIME -
+ * KEEPALIVE_TIMEOUT - REKEY_TIMEOUT (165 s), once per session. */
+static void test_rekey_on_receive(void)
+{
+	const uint64_t at = REJECT_AFTER_TIME - KEEPALIVE_TIMEOUT - REKEY_TIMEOUT;
+	size_t len;
+
+	setup_pair();
+	establish();
+	CHECK(pa->kp_current && pa->kp_current->kp.initiator);
+	CHECK_EQ(h_count_log(&A, MESSAGE_HANDSHAKE_INITIATION), 1);
+	/* One second before: nothing. */
+	h_advance(at - SC_NSEC_PER_SEC);
+	len = h_ip4(pkt, "10.0.0.2", "10.0.0.1", 10, 20);
+	CHECK_EQ(h_send(&B, pkt, len), 0);
+	h_pump();
+	CHECK_EQ(A.last_rc, 0);
+	CHECK_EQ(h_count_log(&A, MESSAGE_HANDSHAKE_INITIATION), 1);
+	/* Two seconds later (A's keepalive is not due yet): a packet from B
+	 * makes A initiate. */
+	h_advance(2 * SC_NSEC_PER_SEC);
+	len = h_ip4(pkt, "10.0.0.2", "10.0.0.1", 10, 21);
+	CHECK_EQ(h_send(&B, pkt, len), 0);
+	CHECK(h_pump_one()); /* B's packet reaches A */
+	CHECK_EQ(h_count_log(&A, MESSAGE_HANDSHAKE_INITIATION), 2);
+	h_pump();
+	CHECK_EQ(A.events[WG_EVENT_HANDSHAKE_COMPLETE], 2);
+	/* The responder does not rekey on receive. */
+	CHECK_EQ(h_count_log(&B, MESSAGE_HANDSHAKE_INITIATION), 0);
+	h_reset();
+}
+
 static void test_reject_after_time(void)
 {
 	size_t len;
@@ -996,6 +1030,7 @@ static const struct t_case cases[] = {
 	T(test_keepalive_after_receive),
 	T(test_new_handshake_when_unanswered),
 	T(test_rekey_after_time),
+	T(test_rekey_on_receive),
 	T(test_reject_after_time),
 	T(test_retransmit_and_give_up),
 	T(test_keys_zeroed),
