@@ -3,15 +3,17 @@
 # a master relay and one edge on one segment, rotating PSKs every few
 # seconds with the test-only timing keys. Source after lib.sh and lib_scope.sh.
 #
-#   pq_pair [LINE...]         underlay, network, registry, m and e1 started;
+#   pq_setup [LINE...]        underlay, network and configs of m and e1;
 #                             LINEs go to both configs' [Scope] section
+#   pq_start                  the registry, then m, then e1
+#   pq_pair [LINE...]         pq_setup and pq_start
 #   pq_version NAME PEER      NAME's active PSK version with PEER (0: none)
 #   pq_field NAME PEER FIELD  one field of that peer in NAME's status --json
 #   pq_disk_versions NAME PEER  versions in NAME's state directory for PEER
 #   pq_disk_key NAME PEER V   base64 PSK of version V on NAME's disk
 #   pq_loss FILE              "transmitted received" of a ping output
 
-pq_pair() {
+pq_setup() {
 	tb_net inet
 	tb_host reg
 	tb_attach reg inet 203.0.113.10/24
@@ -27,10 +29,18 @@ pq_pair() {
 	for n in m e1; do
 		sc_scope_keys "$n" "$@"
 	done
+}
+
+pq_start() {
 	sc_registry reg 203.0.113.10:8470
 	sc_start_logged m m
 	sc_wait_registry m || tb_notok "the master relay reports the registry reachable"
 	sc_start_logged e1 e1
+}
+
+pq_pair() {
+	pq_setup "$@"
+	pq_start
 }
 
 pq_field() {

@@ -29,24 +29,9 @@ if [[ -n ${KEEP_LOGS:-} ]]; then
 fi
 
 TIMING=("TestOnlyPskPeriod = 20" "TestOnlyPskActivation = 1" "TestOnlyPskRetry = 1")
-# As pq_pair, but only e1 gets the fault key.
-sc_keys m
-tb_net inet
-tb_host reg
-tb_attach reg inet 203.0.113.10/24
-tb_host m
-tb_attach m inet 203.0.113.1/24
-tb_host e1
-tb_attach e1 inet 203.0.113.11/24
-sc_network demo 10.77.0.0/24 fd77::/64 http://203.0.113.10:8470 m 203.0.113.1:51820
-sc_node m master 10.77.0.1 fd77::1
-sc_node e1 edge 10.77.0.11 fd77::11
-sc_scope_keys m "${TIMING[@]}"
-sc_scope_keys e1 "${TIMING[@]}" "TestOnlyCorruptPskVersion = 2"
-sc_registry reg 203.0.113.10:8470
-sc_start_logged m m
-sc_wait_registry m || tb_notok "the master relay reports the registry reachable"
-sc_start_logged e1 e1
+pq_setup "${TIMING[@]}"
+sc_scope_keys e1 "TestOnlyCorruptPskVersion = 2" # the fault, on e1 only
+pq_start
 
 tb_check "e1 reaches m over the overlay" tb_wait_for 20 tb_exec e1 ping -c 1 -W 1 10.77.0.1
 tb_bg e1 bash -c "ping -n -i 0.2 -c 450 -W 2 10.77.0.1 >'$TB_DIR/ping.txt' 2>&1"

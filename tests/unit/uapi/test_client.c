@@ -19,44 +19,12 @@
 #include "uapi/client.h"
 #include "uapi/server.h"
 #include "test.h"
+#include "fixture.h"
 
 #define K1 "1111111111111111111111111111111111111111111111111111111111111111"
 #define K2 "2222222222222222222222222222222222222222222222222222222222222222"
 #define KS "5555555555555555555555555555555555555555555555555555555555555555"
 #define K0 "0000000000000000000000000000000000000000000000000000000000000000"
-
-static uint64_t env_now(void *ctx)
-{
-	return 1;
-}
-
-static uint64_t env_wall(void *ctx)
-{
-	return 1700000000ull * SC_NSEC_PER_SEC;
-}
-
-static int env_random(void *ctx, void *buf, size_t len)
-{
-	memset(buf, 0x42, len);
-	return 0;
-}
-
-static const struct sc_env env = { env_now, env_wall, env_random, NULL };
-
-static uint16_t port = 51820;
-
-static uint16_t get_port(void *ctx)
-{
-	return port;
-}
-
-static int set_port(void *ctx, uint16_t p)
-{
-	port = p;
-	return 0;
-}
-
-static const struct uapi_host host = { get_port, set_port, NULL, NULL, NULL };
 
 static int parse(const char *s, struct uapi_dev_state **out)
 {
