@@ -21,6 +21,7 @@
 #include "agent/nlmon.h"
 #include "agent/peer.h"
 #include "agent/pq.h"
+#include "agent/pqstatus.h"
 #include "agent/regclient.h"
 #include "crypto/ct.h"
 #include "io/engine.h"
@@ -945,19 +946,8 @@ static void status_pq(struct agent *a, const struct pol_star_wgpeer *w, uint64_t
 {
 	struct kexd_peer_status ks;
 
-	if (!a->pq || kexd_peer_status(agent_pq_kexd(a->pq), w->key, &ks))
-		return;
-	sp->has_kex = true;
-	sp->pq_state = ks.psk.state;
-	sp->classical = ks.classical;
-	sp->psk_kept = (uint32_t)ks.psk.n_kept;
-	sp->psk_reverts = ks.reverts;
-	sp->psk_working = ks.psk.working;
-	if (ks.psk.active) {
-		sp->has_psk = true;
-		sp->psk_version = ks.psk.active;
-		sp->psk_age_s = now > ks.active_since_s ? now - ks.active_since_s : 0;
-	}
+	if (a->pq && !kexd_peer_status(agent_pq_kexd(a->pq), w->key, &ks))
+		agent_pqstatus_peer(sp, &ks, now);
 }
 
 static void status_peer(struct agent *a, const struct pol_star_wgpeer *w, uint64_t now,
@@ -1160,11 +1150,10 @@ static const struct kexd_ops eng_ops = {
 
 /* ---- reports to the registry ---------------------------------------------- */
 
-/* Every AGENT_REPORT_S (the first one soon after start): per connected peer,
- * the classical and PQ key-exchange state (docs/registry.md, issue 7). The
- * mailbox thread sends it; a newer report replaces one still queued. */
-#define AGENT_REPORT_FIRST_S 5
-#define AGENT_REPORT_S	     30
+/* Every AGENT_REPORT_S (the first one AGENT_REPORT_FIRST_S after start, both
+ * in pqstatus.h): per connected peer, the classical and PQ key-exchange
+ * state (docs/registry.md, issue 7). The mailbox thread sends it; a newer
+ * report replaces one still queued. */
 
 static void report_arm(struct agent *a, unsigned int s)
 {
@@ -1191,13 +1180,8 @@ static void report_peer(struct agent *a, const struct pol_star_wgpeer *w,
 			rp->reach = 0; /* the star has direct tunnels only */
 		cry_wipe(&info, sizeof(info));
 	}
-	if (a->pq && !kexd_peer_status(agent_pq_kexd(a->pq), w->key, &ks)) {
-		rp->has_kex = true;
-		rp->kex_version = ks.psk.active;
-		rp->classical = ks.classical;
-		rp->pq_state = ks.psk.state;
-		rp->pq = ks.psk.state == POL_PSK_STATE_ACTIVE;
-	}
+	if (a->pq && !kexd_peer_status(agent_pq_kexd(a->pq), w->key, &ks))
+		agent_pqstatus_report(rp, &ks);
 }
 
 static void on_report(void *ctx, int fd, uint32_t events)

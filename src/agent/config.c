@@ -207,10 +207,9 @@ static int set_backend(struct parse_ctx *p, const char *v)
 	else if (strcmp(v, "uapi") == 0)
 		p->t->backend = AGENT_BACKEND_UAPI;
 	else if (strcmp(v, "kernel") == 0)
-		return bad(p, "Backend: 'kernel' (PSK-only mode over netlink) is not built yet; "
-			      "use 'uapi' with a userspace WireGuard such as wireguard-go");
+		p->t->backend = AGENT_BACKEND_KERNEL;
 	else
-		return bad(p, "Backend: '%s' is not one of engine, uapi", v);
+		return bad(p, "Backend: '%s' is not one of engine, uapi, kernel", v);
 	return 0;
 }
 
@@ -341,9 +340,10 @@ static int finish_pskonly(struct parse_ctx *p, const unsigned int line[K_COUNT])
 	for (size_t i = 0; i < SC_ARRAY_SIZE(managed); i++)
 		if (line[managed[i]])
 			return fail(p->err, p->errlen,
-				    "%s:%u: %s is not allowed with Backend = uapi: PSK-only mode "
+				    "%s:%u: %s is not allowed with Backend = %s: PSK-only mode "
 				    "changes nothing on the interface but preshared keys",
-				    p->name, line[managed[i]], keys[managed[i]].key);
+				    p->name, line[managed[i]], keys[managed[i]].key,
+				    p->t->backend == AGENT_BACKEND_KERNEL ? "kernel" : "uapi");
 	if (line[K_PRIVKEY] && line[K_PRIVKEY_FILE])
 		return fail(p->err, p->errlen,
 			    "%s: [Interface] takes at most one of PrivateKey and PrivateKeyFile",
@@ -366,18 +366,20 @@ static int finish(struct parse_ctx *p, const unsigned int line[K_COUNT])
 				    keys[required[i]].section, keys[required[i]].key);
 	if (!line[K_BACKEND])
 		t->backend = AGENT_BACKEND_ENGINE;
-	if (t->backend == AGENT_BACKEND_UAPI) {
+	/* uapi and kernel: PSK-only mode, the same rules (two backends). */
+	if (t->backend == AGENT_BACKEND_UAPI || t->backend == AGENT_BACKEND_KERNEL) {
 		ret = finish_pskonly(p, line);
 		if (ret)
 			return ret;
 	} else if (t->n_peers) {
 		return fail(p->err, p->errlen,
-			    "%s:%u: [Peer] sections are for Backend = uapi (PSK-only mode); the "
-			    "engine learns its peers from the registry",
+			    "%s:%u: [Peer] sections are for Backend = uapi or kernel (PSK-only "
+			    "mode); the engine learns its peers from the registry",
 			    p->name, t->line_peer[0]);
 	} else if (t->registry_off) {
 		return fail(p->err, p->errlen,
-			    "%s:%u: Registry = off is for Backend = uapi (PSK-only mode) only",
+			    "%s:%u: Registry = off is for Backend = uapi or kernel (PSK-only "
+			    "mode) only",
 			    p->name, line[K_REGISTRY]);
 	} else if (!line[K_PRIVKEY] == !line[K_PRIVKEY_FILE]) {
 		return fail(p->err, p->errlen,

@@ -13,27 +13,28 @@
  *	StateDirectory = ...          default /var/lib/scope/<network>
  *	Registry = http(s)://... | off   default: the definition's; off: no
  *	                              registry at all (PSK-only mode only)
- *	Backend = engine | uapi       uapi: PSK-only mode on an existing
- *	                              interface (docs/pskonly.md); kernel is
- *	                              refused (the netlink backend is not built)
+ *	Backend = engine | uapi | kernel   uapi, kernel: PSK-only mode on an
+ *	                              existing interface (docs/pskonly.md) through
+ *	                              its UAPI socket or the kernel's netlink
+ *	                              (docs/wgkernel.md)
  *	Kill = kill.scope             optional kill switch (armored or raw)
  *	TestOnlyPskPeriod = <s>       TEST ONLY overrides of the PSK timings
  *	TestOnlyPskActivation = <s>   (docs/agent.md); never in production
  *	TestOnlyPskRetry = <s>
  *	TestOnlyCorruptPskVersion = <n>
  *	[Interface]
- *	PrivateKey = <base64> | PrivateKeyFile = path   (optional with uapi)
+ *	PrivateKey = <base64> | PrivateKeyFile = path   (optional with uapi, kernel)
  *	ListenPort = 51820            default 51820 (master, relay), 0 (edge)
  *	Name = <ifname>               default the network name
  *	MTU = 1420
  *	PersistentKeepalive = 25      an edge's towards masters; 0 or off
  *	Endpoint = IP:port            repeatable: advertised public endpoints
- *	[Peer]                        repeatable, Backend = uapi only: a peer
+ *	[Peer]                        repeatable, Backend = uapi/kernel: a peer
  *	Certificate = bob.cert        whose PSK is rotated (verified like ours)
  *
- * With Backend = uapi, ListenPort, MTU, PersistentKeepalive and Endpoint
- * are refused: PSK-only mode changes nothing on the interface but the
- * preshared keys of the listed peers.
+ * With Backend = uapi or kernel, ListenPort, MTU, PersistentKeepalive and
+ * Endpoint are refused: PSK-only mode changes nothing on the interface but
+ * the preshared keys of the listed peers.
  *
  * Relative paths are relative to the config file's directory. Loading is
  * two steps: agent_config_parse() checks the text alone (no file is
@@ -72,6 +73,7 @@
 enum agent_backend {
 	AGENT_BACKEND_ENGINE = 1, /* the built-in userspace engine */
 	AGENT_BACKEND_UAPI,	  /* PSK-only mode on an existing interface's UAPI socket */
+	AGENT_BACKEND_KERNEL,	  /* PSK-only mode on a kernel interface, generic netlink */
 };
 
 /* What the text alone says (agent_config_parse). Paths are resolved

@@ -145,10 +145,24 @@ static int wgext_request(struct wgext *w, const char *req, size_t len, struct ua
 	return 0;
 }
 
+int wgext_read(struct wgext *w, struct uapi_dev_state **out)
+{
+	struct uapi_reply r = { 0 };
+	int ret = wgext_request(w, "get=1\n\n", 7, &r);
+
+	if (!ret) {
+		ret = wgext_get_parse(r.buf, r.len, out);
+		if (ret)
+			snprintf(w->err, sizeof(w->err), "UAPI %s: a get reply that does not parse",
+				 w->path);
+	}
+	uapi_reply_free(&r); /* it held the private key and the PSKs */
+	return ret;
+}
+
 /* The interface's state, read again unless the cached one is fresh. */
 static int wgext_state(struct wgext *w, bool fresh, const struct uapi_dev_state **out)
 {
-	struct uapi_reply r = { 0 };
 	struct uapi_dev_state *st = NULL;
 	uint64_t now = io_now_ns();
 	int ret;
@@ -157,14 +171,7 @@ static int wgext_state(struct wgext *w, bool fresh, const struct uapi_dev_state 
 		*out = w->st;
 		return 0;
 	}
-	ret = wgext_request(w, "get=1\n\n", 7, &r);
-	if (!ret) {
-		ret = wgext_get_parse(r.buf, r.len, &st);
-		if (ret)
-			snprintf(w->err, sizeof(w->err), "UAPI %s: a get reply that does not parse",
-				 w->path);
-	}
-	uapi_reply_free(&r);
+	ret = wgext_read(w, &st);
 	if (ret)
 		return ret;
 	wgext_invalidate(w);

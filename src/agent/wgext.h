@@ -61,6 +61,9 @@ int wgext_set_psk(struct wgext *w, const uint8_t wg[PROTO_KEY_LEN], const struct
  * false when the interface does not have it); has_session stays false.
  * 0 or the errors below. */
 int wgext_tunnel(struct wgext *w, const uint8_t wg[PROTO_KEY_LEN], struct kexd_tunnel *out);
+/* A fresh read of the whole interface (status: endpoints, tx, allowed
+ * IPs), not cached. *out only on success; free with uapi_dev_state_free. */
+int wgext_read(struct wgext *w, struct uapi_dev_state **out);
 /* Forget the cached state: the next call asks the interface again. */
 void wgext_invalidate(struct wgext *w);
 

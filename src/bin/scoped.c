@@ -406,7 +406,7 @@ static int run_node(const char *prog, const char *path)
 		return 1;
 	}
 	params_from_config(&cfg, &n, &p);
-	if (cfg.backend == AGENT_BACKEND_UAPI) /* PSK-only mode, docs/pskonly.md */
+	if (cfg.backend != AGENT_BACKEND_ENGINE) /* PSK-only mode, docs/pskonly.md */
 		r = pskonly_new(&cfg, NULL, n.loop, node_log, &n, &po, err, sizeof(err));
 	else
 		r = agent_new(&p, n.loop, &a, err, sizeof(err));

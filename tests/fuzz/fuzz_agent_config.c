@@ -51,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (t.backend == AGENT_BACKEND_ENGINE) {
 		if (t.n_peers || t.registry_off || (!t.has_wg_private && !t.wg_key_path[0]))
 			abort();
-	} else if (t.backend == AGENT_BACKEND_UAPI) {
+	} else if (t.backend == AGENT_BACKEND_UAPI || t.backend == AGENT_BACKEND_KERNEL) {
 		if (t.n_endpoints || t.has_listen_port)
 			abort();
 	} else {

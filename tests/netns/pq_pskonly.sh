@@ -23,10 +23,14 @@
 # different ones were seen, no ping lost, a handshake after the last switch
 # succeeded, `wg showconf` of each side is byte-identical to the one saved
 # before except the PresharedKey lines, each state file keeps at most 3
-# versions, and its newest is the interface's key.
+# versions, and its newest is the interface's key. `scopectl status --json`
+# on each side (the control socket /run/scope/IF.sock) shows the same
+# psk_version >= 1, pq_state 3, psk_kept <= 3, a recent handshake and the
+# interface's endpoint and counters.
 # Negative: a config listing a peer whose certificate is for another network
 # is refused before anything is touched (showconf identical); so is a config
-# whose certificate is not the interface's key.
+# whose certificate is not the interface's key; a second scoped on a running
+# one's interface is refused (its control socket answers).
 #
 # Run as root: bash tests/netns/pq_pskonly.sh   (SCOPE_BUILD: build directory;
 # SCOPED_OVERRIDE: a scoped binary instead of $SCOPE_BUILD/src/bin/scoped;
@@ -41,7 +45,7 @@ tb_init
 # shellcheck source=tests/netns/lib_scope.sh
 source "$TB_LIBDIR/lib_scope.sh"
 [[ -n ${SCOPED_OVERRIDE:-} ]] && SCOPED=$SCOPED_OVERRIDE
-tb_require wg wireguard-go ping
+tb_require wg wireguard-go ping jq
 [[ -x $SCOPED ]] || tb_die "no $SCOPED: build first"
 
 SOCKDIR=/var/run/wireguard
@@ -179,6 +183,59 @@ while (($(date +%s) < T0 + ROT_S)); do
 	fi
 	sleep 0.5
 done
+
+# ---------------------------------------------------------------- status while running
+
+status_json() { # HOST IF
+	tb_exec "$1" "$SCOPECTL" status --json --interface "$2" 2>/dev/null
+}
+peer_field() { # JSON FIELD -> the listed peer's field
+	jq -r --arg f "$2" '.peers[0][$f] // "null"' <<<"$1"
+}
+# The switch is at one agreed instant on both sides; a read straddling it
+# is read again.
+same_version() {
+	SA=$(status_json a "$IF_A") && SB=$(status_json b "$IF_B") || return 1
+	VA=$(peer_field "$SA" psk_version) VB=$(peer_field "$SB" psk_version)
+	[[ $VA != null && $VA == "$VB" ]]
+}
+SA="" SB="" VA="" VB=""
+if tb_wait_for 10 same_version; then
+	tb_ok "scopectl status --json answers on both sides with the same PSK version"
+else
+	tb_notok "scopectl status --json answers on both sides with the same PSK version" \
+		"a: ${SA:0:300} b: ${SB:0:300}"
+fi
+tb_note "status: a at psk_version $VA, b at $VB"
+for side in A B; do
+	j=S$side
+	j=${!j}
+	tb_check "$side: psk_version >= 1" test "$(peer_field "$j" psk_version)" -ge 1
+	tb_check "$side: pq_state 3" test "$(peer_field "$j" pq_state)" = 3
+	tb_check "$side: psk_kept <= 3" test "$(peer_field "$j" psk_kept)" -le 3
+	tb_check "$side: psk_reverts 0" test "$(peer_field "$j" psk_reverts)" = 0
+	tb_check "$side: a handshake within the last 180 s, path direct" \
+		test "$(peer_field "$j" last_handshake_age)" -le 180 -a \
+		"$(peer_field "$j" path)" = direct
+	tb_check "$side: the interface's counters" test "$(peer_field "$j" rx_bytes)" -gt 0 -a \
+		"$(peer_field "$j" tx_bytes)" -gt 0
+	tb_check "$side: registry off" test "$(jq -r .registry.url <<<"$j")" = off
+done
+tb_check "A: the peer is bravo with its endpoint and allowed IPs" \
+	test "$(jq -c '.peers[0] | [.name, .public_key, .endpoint, .allowed_ips]' <<<"$SA")" = \
+	"[\"bravo\",\"$PB\",\"192.0.2.20:51820\",[\"10.66.0.2/32\"]]"
+tb_check "A: interface, public key, role, listen port" \
+	test "$(jq -c '[.interface, .public_key, .role, .listen_port]' <<<"$SA")" = \
+	"[\"$IF_A\",\"$PA\",\"edge\",51820]"
+tb_check "the table form shows the PSK line" \
+	bash -c "ip netns exec $(tb_ns a) $SCOPECTL status --interface $IF_A | grep -q 'psk: v'"
+# Two daemons rotating one interface would fight; the second one stops.
+rc=0
+out=$(tb_exec a "$SCOPED" run "$SC_DIR/alpha.conf" 2>&1) || rc=$?
+tb_check "a second scoped on the interface is refused (exit 1)" test "$rc" = 1
+tb_check "... because the control socket answers" grep -q "is scoped already running" <<<"$out"
+tb_check "... and the first one still answers" status_json a "$IF_A" >/dev/null
+
 tb_kill "$PID_A"
 tb_kill "$PID_B"
 stopped=$(date +%s)

@@ -388,10 +388,10 @@ static void test_bad_values(void)
 		   "PrivateKeyFile = alpha.key\nEndpoint = 1.2.3.4:5\nEndpoint = 1.2.3.4:5\n",
 		   0644);
 	refused("given twice", NULL);
-	write_conf("alpha", "edge", "Backend = kernel\n", "PrivateKeyFile = alpha.key\n", 0644);
-	refused("Backend: 'kernel'", "not built yet");
 	write_conf("alpha", "edge", "Backend = wireguard\n", "PrivateKeyFile = alpha.key\n", 0644);
-	refused("Backend: 'wireguard' is not one of engine, uapi", NULL);
+	refused("Backend: 'wireguard' is not one of engine, uapi, kernel", NULL);
+	write_conf("alpha", "edge", "Backend = Kernel\n", "PrivateKeyFile = alpha.key\n", 0644);
+	refused("Backend: 'Kernel' is not one of", NULL);
 	write_conf("alpha", "edge", "Registry = ftp://x\n", "PrivateKeyFile = alpha.key\n", 0644);
 	refused("Registry", NULL);
 	write_conf("alpha", "edge", "", "", 0644);
@@ -620,6 +620,29 @@ static void test_pskonly_good(void)
 	CHECK_MEM(cfg.identity_seed, id_seed[0], 32);
 	agent_config_clear(&cfg);
 
+	/* The kernel backend (issue 7): the same mode, the same keys. */
+	write_conf("alpha", "edge", "Backend = kernel\nRegistry = off\n",
+		   "Name = wg-lab0\n" PEERS_MR1_BETA, 0644);
+	CHECK_EQ(load(), 0);
+	if (err[0])
+		fprintf(stderr, "# %s\n", err);
+	CHECK_EQ(cfg.backend, AGENT_BACKEND_KERNEL);
+	CHECK(!cfg.has_wg_private);
+	CHECK(cfg.registry_off);
+	CHECK(strcmp(cfg.ifname, "wg-lab0") == 0);
+	CHECK_EQ(cfg.n_peers, 2);
+	CHECK_MEM(cfg.peers[1].wgkey, wg_pub[2], 32);
+	CHECK_EQ(pol_psk_config_check(&cfg.psk), 0);
+	agent_config_clear(&cfg);
+	write_conf("alpha", "edge", "Backend = kernel\n", "PrivateKeyFile = alpha.key\n", 0644);
+	CHECK_EQ(load(), 0);
+	CHECK_EQ(cfg.backend, AGENT_BACKEND_KERNEL);
+	CHECK(cfg.has_wg_private);
+	CHECK(!cfg.registry_off);
+	agent_config_clear(&cfg);
+	write_conf("alpha", "edge", "Backend = kernel\n", "PrivateKeyFile = mr1.key\n", 0644);
+	refused("does not match the certificate", NULL);
+
 	/* With the key, which must then match; with the registry; no peers. */
 	write_conf("alpha", "edge", "Backend = uapi\n", "PrivateKeyFile = alpha.key\n", 0644);
 	CHECK_EQ(load(), 0);
@@ -654,6 +677,9 @@ static void test_pskonly_refusals(void)
 		snprintf(iface, sizeof(iface), "Name = wg0\n%s", managed[i]);
 		write_conf("alpha", "edge", "Backend = uapi\n", iface, 0644);
 		refused(names[i], "not allowed with Backend = uapi");
+		CHECK(strstr(err, "scoped.conf:12:") != NULL);
+		write_conf("alpha", "edge", "Backend = kernel\n", iface, 0644);
+		refused(names[i], "not allowed with Backend = kernel");
 		CHECK(strstr(err, "scoped.conf:12:") != NULL);
 	}
 	{
