@@ -3,9 +3,11 @@
 # namespaces. A registry, one master relay and three edges — one behind a
 # full-cone NAT, one behind a symmetric NAT, one public — come up from
 # nothing but a signed network definition and one certificate each. It
-# prints each node's `scopectl status`, pings every edge from every other
-# over the overlay (through the master relay), and removes everything on
-# exit (or Ctrl-C).
+# waits until every edge and the master relay share a post-quantum
+# preshared key (X-Wing key exchange, activated 3 s after confirmation here
+# instead of the default 60 s), prints each node's `scopectl status`, pings
+# every edge from every other over the overlay (through the master relay),
+# and removes everything on exit (or Ctrl-C).
 #
 #   reg 203.0.113.10 (scope-registry)      m 203.0.113.1:51820 (master relay)
 #   e1 10.1.0.2 behind nat1 (full cone)     e2 10.2.0.2 behind nat2 (symmetric)
@@ -30,6 +32,8 @@ say "Underlay: a public segment, two NATs, five hosts (network namespaces)"
 sc_star_underlay
 
 say "The admin, offline: a network definition and one certificate per node"
+# PQ PSKs take effect 3 s after both sides confirmed them (default 60 s).
+SC_NET_ARGS="--param kex-activation=3"
 sc_star_network
 "$SCOPECTL" net inspect "$SC_DIR/net/network.scope"
 echo
@@ -49,6 +53,20 @@ ms=$(sc_first_ping e1 10.77.0.12 "$start")
 [[ -n $ms ]] || tb_die "e1 cannot reach e2"
 echo "first ping e1 -> e2 (full-cone NAT -> symmetric NAT, via the master relay):" \
 	"$ms ms after the last edge started"
+
+# Every edge's tunnel to the master relay gets its first post-quantum PSK.
+pq_ready() {
+	local n
+	for n in e1 e2 e3; do
+		tb_exec "$n" "$SCOPECTL" status --json --interface "$TB_PREFIX$n" 2>/dev/null |
+			grep -q '"psk_version": *[1-9]' || return 1
+	done
+}
+if tb_wait_for 30 pq_ready; then
+	echo "post-quantum PSK (version 1) active between every edge and the master relay"
+else
+	echo "warning: not every edge has a post-quantum PSK after 30 s" >&2
+fi
 
 for n in m e1 e2 e3; do
 	say "scopectl status on $n"

@@ -5,7 +5,8 @@
 #
 #   sc_keys NAME                 identity and WireGuard keys of node NAME
 #   sc_network NAME V4 V6 URL MASTER MASTER_EP
-#                                scopectl init; MASTER's keys must exist
+#                                scopectl init; MASTER's keys must exist;
+#                                $SC_NET_ARGS: more scopectl init arguments
 #   sc_node NAME ROLE ADDR4 ADDR6 [scopectl cert issue args...]
 #                                certificate + config $SC_DIR/NAME.conf
 #   sc_registry HOST LISTEN      scope-registry in HOST, waits until it answers
@@ -52,7 +53,8 @@ sc_network() {
 	sc__init
 	SC_NET=$name
 	tb__run "scopectl init" "$SCOPECTL" init "$SC_DIR/net" --name "$name" --ipv4 "$v4" --ipv6 "$v6" \
-		--registry "$url" --master "$master,$(cat "$SC_DIR/$master.wgpub"),$mep"
+		--registry "$url" --master "$master,$(cat "$SC_DIR/$master.wgpub"),$mep" \
+		${SC_NET_ARGS:-}
 }
 
 sc_node() {
