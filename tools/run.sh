@@ -6,7 +6,7 @@
 #   tools/run.sh bench   install packages, build, run the benchmarks
 #   tools/run.sh build   build only (no package installation)
 #
-# Knobs: SCOPE_FUZZ_SECONDS (default 30) per fuzz target; SCOPE_SKIP_DEPS=1
+# Knobs: SCOPE_FUZZ_SECONDS (default 20) per fuzz target; SCOPE_SKIP_DEPS=1
 # skips apt-get (for machines that already have everything).
 set -euo pipefail
 
@@ -118,7 +118,7 @@ run_lint() {
 }
 
 run_fuzz() {
-	local secs=${SCOPE_FUZZ_SECONDS:-30} t corpus
+	local secs=${SCOPE_FUZZ_SECONDS:-20} t corpus
 	for t in build-fuzz/tests/fuzz/fuzz-*; do
 		[ -f "$t" ] && [ -x "$t" ] || continue
 		corpus=$(mktemp -d)
