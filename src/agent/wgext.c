@@ -65,9 +65,7 @@ static int key_cmp(const void *a, const void *b)
 	return memcmp(ka, kb, WG_KEY_LEN); /* not secret: public keys */
 }
 
-/* One peer twice would make "the peer's handshake" ambiguous; no
- * implementation writes that. Sorted, not pairwise: up to UAPI_MAX_PEERS. */
-static int check_distinct(const struct uapi_dev_state *st)
+int wgext_peers_distinct(const struct uapi_dev_state *st)
 {
 	const uint8_t **keys;
 	int ret = 0;
@@ -95,7 +93,7 @@ int wgext_get_parse(const char *reply, size_t len, struct uapi_dev_state **out)
 	ret = uapi_get_parse(reply, len, &st);
 	if (ret)
 		return ret;
-	ret = check_distinct(st);
+	ret = wgext_peers_distinct(st);
 	if (ret) {
 		uapi_dev_state_free(st);
 		return ret;

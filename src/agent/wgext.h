@@ -76,6 +76,10 @@ const char *wgext_error(const struct wgext *w);
 /* The parser alone (tests, fuzz-wgext-get): uapi_get_parse plus the
  * duplicate check. *out only on success; free with uapi_dev_state_free. */
 int wgext_get_parse(const char *reply, size_t len, struct uapi_dev_state **out);
+/* One peer twice would make "the peer's handshake" ambiguous; no
+ * implementation writes that. 0, -EBADMSG, -ENOMEM (sorted, not pairwise:
+ * up to UAPI_MAX_PEERS). Shared with the kernel backend. */
+int wgext_peers_distinct(const struct uapi_dev_state *st);
 /* The peer wg of a parsed state as kexd sees it (known false if absent). */
 void wgext_peer_tunnel(const struct uapi_dev_state *st, const uint8_t wg[PROTO_KEY_LEN],
 		       struct kexd_tunnel *out);

@@ -5,6 +5,8 @@
  */
 #include "agent/wgkernel.h"
 
+#include "agent/wgext.h"
+
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
@@ -650,33 +652,6 @@ static int walk_dump(struct dump *d, const uint8_t *buf, size_t len)
 	}
 }
 
-static int key_cmp(const void *a, const void *b)
-{
-	return key_cmp_raw(*(const uint8_t *const *)a, *(const uint8_t *const *)b);
-}
-
-/* A peer twice (not a continuation) would make "the peer's handshake"
- * ambiguous; the kernel never writes that. Sorted: up to UAPI_MAX_PEERS. */
-static int check_distinct(const struct uapi_dev_state *s)
-{
-	const uint8_t **keys;
-	int ret = 0;
-
-	if (s->n_peers < 2)
-		return 0;
-	keys = malloc(s->n_peers * sizeof(*keys));
-	if (!keys)
-		return -ENOMEM;
-	for (size_t i = 0; i < s->n_peers; i++)
-		keys[i] = s->peers[i].public_key;
-	qsort(keys, s->n_peers, sizeof(*keys), key_cmp);
-	for (size_t i = 1; i < s->n_peers && !ret; i++)
-		if (key_cmp(&keys[i - 1], &keys[i]) == 0)
-			ret = -EBADMSG;
-	free(keys);
-	return ret;
-}
-
 int wgkernel_parse_dump(const void *buf, size_t len, const struct wgkernel_req *req,
 			struct wgkernel_state *out)
 {
@@ -692,7 +667,7 @@ int wgkernel_parse_dump(const void *buf, size_t len, const struct wgkernel_req *
 	s = d.st.dev;
 	ret = walk_dump(&d, buf, len);
 	if (!ret)
-		ret = check_distinct(s);
+		ret = wgext_peers_distinct(s);
 	if (!ret) {
 		/* The array no longer moves: point each peer at its entries. */
 		for (size_t i = 0; i < s->n_peers; i++)
@@ -718,16 +693,8 @@ void wgkernel_peer_tunnel(const struct wgkernel_state *s, const uint8_t wg[PROTO
 			  struct kexd_tunnel *out)
 {
 	memset(out, 0, sizeof(*out));
-	for (size_t i = 0; s->dev && i < s->dev->n_peers; i++) {
-		const struct uapi_peer_state *p = &s->dev->peers[i];
-
-		if (memcmp(p->public_key, wg, WG_KEY_LEN) != 0) /* not secret */
-			continue;
-		out->known = true;
-		out->last_handshake_ns = p->last_handshake_ns;
-		out->rx_bytes = p->rx_bytes;
-		return;
-	}
+	if (s->dev)
+		wgext_peer_tunnel(s->dev, wg, out);
 }
 
 /* ---- the socket ------------------------------------------------------------------- */
