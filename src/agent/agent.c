@@ -1134,6 +1134,14 @@ static void pq_log(void *ctx, bool error, const char *line)
 	logf_(a, error ? AGENT_LOG_ERROR : AGENT_LOG_INFO, "subsys=pq %s", line);
 }
 
+/* The mailbox's lines carry their own subsys=mailbox. */
+static void mailbox_log(void *ctx, bool error, const char *line)
+{
+	const struct agent *a = ctx;
+
+	logf_(a, error ? AGENT_LOG_ERROR : AGENT_LOG_INFO, "%s", line);
+}
+
 static void mailbox_wake(void *ctx)
 {
 	struct agent *a = ctx;
@@ -1221,7 +1229,7 @@ static void pq_start(struct agent *a)
 		.net = &a->net,
 		.identity_seed = a->identity,
 		.wake = mailbox_wake,
-		.log = pq_log,
+		.log = mailbox_log,
 		.ctx = a,
 	};
 	struct agent_pq_params pp = {

@@ -56,6 +56,14 @@ struct pol_psk {
 	struct proto_kex peer_ack;	 /* encapsulator: the ACK it confirmed on */
 	bool have_peer_ack;
 
+	/* Decapsulator: the last exchange abandoned after our ACK went out.
+	 * The encapsulator confirmed it if our ACK reached it; its late ACK
+	 * still confirms the version here (until late_until), else the
+	 * encapsulator would switch alone and revert. */
+	uint64_t late_v, late_until;
+	struct proto_kex late_ct;
+	uint8_t late_psk[PROTO_KEX_PSK_LEN];
+
 	/* Confirmed, waiting for its activation time. */
 	uint64_t pend_v, act_at;
 	uint8_t pend_psk[PROTO_KEX_PSK_LEN];
@@ -189,13 +197,28 @@ static uint64_t activation_at(const struct pol_psk *p, uint64_t now, uint64_t is
 	return now + SC_MIN(at - wall, cap);
 }
 
+static void drop_late(struct pol_psk *p)
+{
+	cry_wipe(p->late_psk, sizeof(p->late_psk));
+	p->late_v = 0;
+}
+
+/* v (key psk) is agreed: it becomes the pending version. */
+static void set_pending(struct pol_psk *p, uint64_t v, const uint8_t *psk, uint64_t now,
+			uint64_t issued)
+{
+	p->pend_v = p->confirmed_v = v;
+	memcpy(p->pend_psk, psk, PROTO_KEX_PSK_LEN);
+	p->act_at = activation_at(p, now, issued);
+	if (p->late_v <= v)
+		drop_late(p);
+}
+
 /* Our side has checked the peer's MAC: v is agreed. issued: the issue time
  * of the encapsulator's ACK. */
 static void confirm(struct pol_psk *p, uint64_t now, uint64_t issued)
 {
-	p->pend_v = p->confirmed_v = p->xv;
-	memcpy(p->pend_psk, p->xpsk, PROTO_KEX_PSK_LEN);
-	p->act_at = activation_at(p, now, issued);
+	set_pending(p, p->xv, p->xpsk, now, issued);
 	p->next_start = now + p->cfg.period;
 	if (p->next_start < p->act_at) /* test periods below the delay */
 		p->next_start = p->act_at;
@@ -307,7 +330,8 @@ static int on_ct(struct pol_psk *p, uint64_t now, const struct proto_kex *m,
 	p->ct = *m;
 	p->ack = ack;
 	p->ph = D_ACK_SENT;
-	p->x_sent = now;
+	/* The peer answered: the confirmation legs get a whole timeout. */
+	p->x_started = p->x_sent = now;
 	emit(out, POL_PSK_ACT_SEND, p->xv, NULL, &p->ack);
 	return 0;
 }
@@ -318,6 +342,26 @@ static bool same_ack(const struct proto_kex *a, const struct proto_kex *b)
 	       memcmp(a->ek_hash, b->ek_hash, PROTO_KEX_HASH_LEN) == 0 && /* not secret */
 	       memcmp(a->ct_hash, b->ct_hash, PROTO_KEX_HASH_LEN) == 0 && /* not secret */
 	       cry_memeq(a->mac, b->mac, PROTO_KEX_MAC_LEN);
+}
+
+/* Decapsulator: the encapsulator's ACK for an exchange we gave up on after
+ * sending ours. It confirmed the version; so do we, without touching the
+ * exchange now in progress (a newer version, which may confirm later). */
+static int on_late_ack(struct pol_psk *p, uint64_t now, const struct proto_kex *m)
+{
+	int ret;
+
+	if (now >= p->late_until || p->late_v <= p->confirmed_v) {
+		drop_late(p);
+		return PROTO_ERR_KEX_VERSION;
+	}
+	ret = proto_kex_ack_check(m, &p->late_ct, p->late_psk);
+	if (ret)
+		return ret;
+	p->peer_ack = *m;
+	p->have_peer_ack = true;
+	set_pending(p, p->late_v, p->late_psk, now, m->issued);
+	return 0;
 }
 
 /* An ACK from the peer; who we are for its version says which one. */
@@ -336,6 +380,8 @@ static int on_ack(struct pol_psk *p, uint64_t now, const struct proto_kex *m, bo
 			emit(out, POL_PSK_ACT_SEND, p->ack.version, NULL, &p->ack);
 		return POL_PSK_DUPLICATE;
 	}
+	if (decaps && p->late_v && m->version == p->late_v)
+		return on_late_ack(p, now, m);
 	if (p->ph != (decaps ? D_ACK_SENT : E_CT_SENT) || m->version != p->xv)
 		return PROTO_ERR_KEX_VERSION;
 	ret = proto_kex_ack_check(m, &p->ct, p->xpsk);
@@ -515,6 +561,8 @@ static int timers(struct pol_psk *p, uint64_t now, struct pol_psk_out *out)
 {
 	int ret = 0;
 
+	if (p->late_v && now >= p->late_until)
+		drop_late(p);
 	if (p->ph != IDLE && now >= p->x_started + p->cfg.timeout) {
 		/* Unanswered: give up. The decapsulator starts over at once with
 		 * a fresh key (a refused ek ends here too). Without a CT the
@@ -527,6 +575,14 @@ static int timers(struct pol_psk *p, uint64_t now, struct pol_psk_out *out)
 			p->max_v = p->xv - 1;
 		else
 			p->x_tries = 0;
+		if (p->ph == D_ACK_SENT) {
+			/* The peer confirmed if our ACK reached it: its ACK
+			 * may still come, until the peer would revert. */
+			p->late_v = p->xv;
+			p->late_until = now + p->cfg.activation + p->cfg.revert;
+			p->late_ct = p->ct;
+			memcpy(p->late_psk, p->xpsk, PROTO_KEX_PSK_LEN);
+		}
 		if (p->ph != E_CT_SENT)
 			p->next_start = now;
 		end_exchange(p);

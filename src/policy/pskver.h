@@ -19,9 +19,11 @@
  * monotonic clock (the table is in docs/pq.md):
  *   - the decapsulator starts exchange v = (highest version used) + 1 when
  *     the rotation is due, resending each unanswered message every `retry`;
- *     an exchange not confirmed within `timeout` is abandoned and started
- *     over with a fresh key: under the same version if no CT came (once;
- *     for v = 1 always), else under the next;
+ *     an exchange not confirmed within `timeout` (from the EK, and again
+ *     from the CT) is abandoned and started over with a fresh key: under
+ *     the same version if no CT came (once; for v = 1 always), else under
+ *     the next; the encapsulator's ACK for a version abandoned after the
+ *     CT still confirms it, until `activation + revert` later;
  *   - the encapsulator accepts an EK only for a version above any it has
  *     confirmed (and not below the one in progress) and an ek it has never
  *     seen; the decapsulator accepts one ciphertext per ek and then forgets

@@ -36,8 +36,8 @@
 #   corrupt   one bit of each KEX record flipped (inside the signed request)
 #   swap      each genuine message replaced by an earlier one meant for
 #             another peer
-#   replay    every second genuine message replaced by an earlier message
-#             (any sender, any recipient, any version)
+#   replay    every second genuine message to each node replaced by an
+#             earlier message (any sender, any recipient, any version)
 #   none      unchanged
 #
 # What was served to whom goes to stdout, one line each ("served gen=N
@@ -138,7 +138,9 @@ def kex_corrupt(m):
 # refuses an answer whose ids do not grow. So a substitute travels in the
 # slot of a genuine message, and reaches the node's key-exchange driver,
 # which must refuse it on its own merits.
-REPLAY_TURN = [0]
+# Counted per recipient: one count for all would let two nodes polling in
+# turn get every genuine message for one and none for the other.
+REPLAY_TURN = {}
 
 
 def kex_slot(m, sub):
@@ -166,8 +168,8 @@ def kex_rewrite(body, key):
     elif mode == "replay":
         out = []
         for m in msgs:
-            REPLAY_TURN[0] += 1
-            replay = older and REPLAY_TURN[0] % 2 == 0
+            turn = REPLAY_TURN[who] = REPLAY_TURN.get(who, 0) + 1
+            replay = older and turn % 2 == 0
             out.append(kex_slot(m, random.choice(older)) if replay else m)
     else:
         out = msgs

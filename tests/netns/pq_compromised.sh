@@ -11,8 +11,9 @@
 #   none     the proxy stops lying: the rotation starts, equal keys;
 #   swap     each node gets only messages meant for others: refused,
 #            no version advances, the last PSK keeps working;
-#   replay   every message ever relayed is served again with the new ones:
-#            old ones refused, the rotation continues, keys stay equal.
+#   replay   every second message to each node is replaced by one relayed
+#            before (any sender, recipient, version): old ones refused, the
+#            rotation continues on the other half, keys stay equal.
 # At no point do the two sides hold different keys under one version.
 #
 # Run as root: bash tests/netns/pq_compromised.sh   (SCOPE_BUILD: build directory)

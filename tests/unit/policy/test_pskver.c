@@ -23,7 +23,7 @@
 #define S(x)	 ((uint64_t)(x)*SC_NSEC_PER_SEC)
 #define T0	 S(1000)
 #define WALL0	 1750000000ull
-#define MAXV	 64
+#define MAXV	 256
 #define MAXMAIL	 4096
 #define RING_MAX 8
 
@@ -102,7 +102,7 @@ struct net {
 	struct pol_psk_config cfg;
 	/* Faults, in percent, and the delay range. */
 	unsigned int drop, dup, replay, corrupt, misdeliver;
-	uint64_t max_delay;
+	uint64_t max_delay; /* seconds */
 	uint64_t rng;
 	struct mail *q; /* in flight */
 	size_t nq;
@@ -133,7 +133,7 @@ static void post(struct net *n, const uint8_t *buf, size_t len, int to, uint64_t
 
 static uint64_t delay_of(struct net *n)
 {
-	return n->max_delay ? t_rng64(&n->rng) % (n->max_delay + 1) : 0;
+	return n->max_delay ? S(t_rng64(&n->rng) % (n->max_delay + 1)) : 0;
 }
 
 /* A SEND action: sign with the identity key, encode, hand to the mailbox. */
@@ -747,6 +747,84 @@ static void test_pskver_reused_ek_forces_fresh(void)
 	net_free(&n);
 }
 
+/* Up to the moment alpha (encapsulator) confirms version 1 on bravo's ACK;
+ * alpha's own ACK is taken out of the mailbox into *held. */
+static void confirm_alpha_only(struct net *n, struct mail *held)
+{
+	int code;
+
+	tick(n, 1);
+	CHECK_EQ(relay_last(n, &code), 0); /* EK -> alpha */
+	CHECK_EQ(relay_last(n, &code), 1); /* CT -> bravo: D_ACK_SENT */
+	CHECK_EQ(relay_last(n, &code), 0); /* ACK -> alpha: confirmed */
+	CHECK_EQ(code, 0);
+	CHECK_EQ(n->s[0].state, POL_PSK_STATE_CONFIRMED);
+	CHECK_EQ(n->nq, 1);
+	*held = n->q[0];
+	n->nq = 0;
+}
+
+/* The decapsulator gives up on an exchange after its ACK went out (timeout
+ * counted from the CT); the encapsulator's ACK arrives after that: it still
+ * confirms the version, and the exchange started meanwhile goes on. After
+ * activation + revert (when the encapsulator has reverted) it is refused. */
+static void test_pskver_late_ack(void)
+{
+	struct net n;
+	struct mail held;
+	struct pol_psk_status b;
+	uint64_t ct_at;
+
+	net_init(&n);
+	n.cfg.period = S(600);
+	net_start(&n, 0, 0);
+	ct_at = n.now;
+	confirm_alpha_only(&n, &held);
+	/* The whole timeout counts from the CT. */
+	n.now = ct_at + S(120) - 1;
+	tick(&n, 1);
+	pol_psk_status(n.s[1].p, &b);
+	CHECK_EQ(b.exchange, 1);
+	n.now = ct_at + S(120);
+	tick(&n, 1);
+	pol_psk_status(n.s[1].p, &b);
+	CHECK_EQ(b.exchange, 2); /* given up on 1, EK 2 out */
+	CHECK_EQ(b.confirmed, 0);
+	n.nq = 0;
+	n.now += S(5);
+	CHECK_EQ(deliver(&n, 1, held.buf, held.len), 0);
+	pol_psk_status(n.s[1].p, &b);
+	CHECK_EQ(b.pending, 1);
+	CHECK_EQ(b.confirmed, 1);
+	CHECK_EQ(b.exchange, 2);
+	/* Again: a duplicate, nothing more. */
+	CHECK_EQ(deliver(&n, 1, held.buf, held.len), POL_PSK_DUPLICATE);
+	/* Exchange 2 completes before 1 activates here: 2 supersedes it. */
+	run(&n, 400);
+	CHECK(n.s[0].has[2] && n.s[1].has[2]);
+	CHECK(agreed(&n) >= 1);
+	CHECK_EQ(n.s[0].reverts + n.s[1].reverts, 0);
+	CHECK_EQ(n.lost_secs, 0);
+	net_free(&n);
+
+	/* Too late: alpha switched 60 s after confirming and, unproven,
+	 * reverted 15 s later; bravo must not switch to it now. */
+	net_init(&n);
+	n.cfg.period = S(600);
+	net_start(&n, 0, 0);
+	ct_at = n.now;
+	confirm_alpha_only(&n, &held);
+	n.now = ct_at + S(120);
+	tick(&n, 1);
+	n.nq = 0;
+	n.now += S(75);
+	CHECK_EQ(deliver(&n, 1, held.buf, held.len), PROTO_ERR_KEX_VERSION);
+	pol_psk_status(n.s[1].p, &b);
+	CHECK_EQ(b.pending, 0);
+	CHECK_EQ(b.confirmed, 0);
+	net_free(&n);
+}
+
 /* Mailbox schedules tried by the simulations. */
 static const uint64_t seeds[] = { 0x1234, 7, 99, 2024, 31337 };
 
@@ -826,6 +904,47 @@ static void test_pskver_compromised_registry(void)
 
 	for (i = 0; i < SC_ARRAY_SIZE(seeds); i++)
 		compromised_registry(seeds[i]);
+}
+
+/* The test networks' timings (retry 1 s, timeout 4 s, a rotation every
+ * 3 s) through a mailbox taking up to 2 s a leg: an exchange's four legs
+ * can outlast the timeout. The encapsulator confirms on the
+ * decapsulator's ACK; a decapsulator that gave up just before the answer
+ * came must still confirm on it, or the encapsulator switches alone and
+ * reverts 15 s later (seen in tests/netns/pq_compromised.sh). */
+static void slow_mailbox(uint64_t seed)
+{
+	struct net n;
+	struct pol_psk_status a, b;
+
+	net_init(&n);
+	n.rng = seed;
+	n.cfg.test_only_short_period = true;
+	n.cfg.period = S(3);
+	n.cfg.activation = S(1);
+	n.cfg.retry = S(1);
+	n.cfg.timeout = S(4);
+	n.cfg.strict_probation = true;
+	n.max_delay = 3;
+	net_start(&n, 0, 0);
+	run(&n, 600);
+	pol_psk_status(n.s[0].p, &a);
+	pol_psk_status(n.s[1].p, &b);
+	fprintf(stderr, "# slow: active %llu/%llu, agreed %u, reverts %u/%u, lost %u s\n",
+		(unsigned long long)a.active, (unsigned long long)b.active, agreed(&n),
+		n.s[0].reverts, n.s[1].reverts, n.lost_secs);
+	CHECK(a.active >= 40);
+	CHECK_EQ(n.s[0].reverts + n.s[1].reverts, 0);
+	CHECK_EQ(n.lost_secs, 0);
+	net_free(&n);
+}
+
+static void test_pskver_slow_mailbox(void)
+{
+	size_t i;
+
+	for (i = 0; i < SC_ARRAY_SIZE(seeds); i++)
+		slow_mailbox(seeds[i]);
 }
 
 /* keep = 3: after six rotations exactly the three newest remain. */
@@ -1381,8 +1500,10 @@ static const struct t_case cases[] = {
 	T(test_pskver_newly_joined),
 	T(test_pskver_refusals),
 	T(test_pskver_reused_ek_forces_fresh),
+	T(test_pskver_late_ack),
 	T(test_pskver_lossy_mailbox),
 	T(test_pskver_compromised_registry),
+	T(test_pskver_slow_mailbox),
 	T(test_pskver_keep_three),
 	T(test_pskver_revert),
 	T(test_pskver_revert_boundary),
