@@ -49,7 +49,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../tests/netns/lib.sh"
 
 REPO=$(cd "$TB_LIBDIR/../.." && pwd)
-BUILD=${SCOPE_BUILD:-$REPO/build}
+BUILD=$(realpath -m "${SCOPE_BUILD:-$REPO/build}") # absolute: links point at it
 SCOPED=$BUILD/src/bin/scoped
 GEN=$BUILD/bench/bench-handshake
 SECS=${SCOPE_BENCH_SECS:-10}

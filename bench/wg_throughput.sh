@@ -20,7 +20,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../tests/netns/lib.sh"
 
 REPO=$(cd "$TB_LIBDIR/../.." && pwd)
-BUILD=${SCOPE_BUILD:-$REPO/build}
+BUILD=$(realpath -m "${SCOPE_BUILD:-$REPO/build}") # absolute: links point at it
 SCOPED=$BUILD/src/bin/scoped
 SECS=${SCOPE_BENCH_SECS:-10}
 SOCKDIR=/var/run/wireguard

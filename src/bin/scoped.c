@@ -64,6 +64,7 @@ struct wgd {
 	const char *ifname;
 	bool relay;
 	bool no_offload;
+	bool no_gso;
 	unsigned int workers;
 	int exit_code;
 };
@@ -199,6 +200,7 @@ static int wgd_start(struct wgd *d, struct io_err *err)
 		.ifname = d->ifname,
 		.forwarding = d->relay,
 		.no_offload = d->no_offload,
+		.no_gso = d->no_gso,
 		.workers = d->workers,
 		.down = on_down,
 		.event = on_event,
@@ -458,8 +460,11 @@ static void usage(FILE *f, const char *prog)
 	fprintf(f,
 		"Usage: %s run CONFIG\n"
 		"       %s leave CONFIG\n"
-		"       %s wg [--foreground] [--relay] [--no-offload] [--workers N] IFNAME\n"
-		"       scoped-wg [--foreground] [--relay] [--no-offload] [--workers N] IFNAME\n"
+		"       %s wg [--foreground] [--relay] [--no-offload] [--no-gso] [--workers N]\n"
+		"                 IFNAME\n"
+		"       scoped-wg [--foreground] [--relay] [--no-offload] [--no-gso] [--workers "
+		"N]\n"
+		"                 IFNAME\n"
 		"\n"
 		"  run CONFIG     run the node daemon of a Scope network (docs/agent.md), in the\n"
 		"                 foreground; logs key=value lines on stderr (SCOPE_VERBOSE=1 for\n"
@@ -474,6 +479,8 @@ static void usage(FILE *f, const char *prog)
 		"                 the TUN device\n"
 		"  --no-offload   plain TUN I/O, one packet per read and write (default: TCP\n"
 		"                 segmentation and coalescing offloads when the kernel has them)\n"
+		"  --no-gso       one UDP datagram per send (default: a run of datagrams to one\n"
+		"                 peer leaves as one segmented send when the kernel has UDP GSO)\n"
 		"  --workers N    N threads besides the event loop seal and open packets; 0:\n"
 		"                 the loop does it all (default: 1 with 2 or more CPUs)\n",
 		prog, prog, prog);
@@ -504,6 +511,8 @@ static int main_wg(const char *prog, int argc, char **argv)
 			d.relay = true;
 		} else if (!strcmp(argv[i], "--no-offload")) {
 			d.no_offload = true;
+		} else if (!strcmp(argv[i], "--no-gso")) {
+			d.no_gso = true;
 		} else if (!strcmp(argv[i], "--workers")) {
 			uint64_t n;
 

@@ -579,6 +579,8 @@ int engine_new(const struct engine_config *cfg, struct loop *loop, struct engine
 	r = tun_setup(e, cfg, err);
 	if (!r)
 		r = udp_new(cfg->port, &e->udp, err);
+	if (!r && cfg->no_gso)
+		udp_set_gso(e->udp, false);
 	if (!r && cfg->workers)
 		r = workers_setup(e, cfg->workers, err);
 	if (!r)

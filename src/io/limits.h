@@ -12,6 +12,12 @@
  * issue 3 says otherwise. */
 #define IO_UDP_BATCH_MAX 64
 
+/* One segmented send (UDP GSO): at most the kernel's UDP_MAX_SEGMENTS
+ * datagrams (64 on Linux 6.1) and a payload that fits one IP packet's
+ * length field with IPv6 and UDP headers. */
+#define IO_UDP_GSO_SEGS	 64
+#define IO_UDP_GSO_BYTES 65000
+
 /* Largest UDP payload or TUN packet without offloads (IPv4 total length). */
 #define IO_PKT_MAX 65535
 

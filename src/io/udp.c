@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -12,8 +13,11 @@
 #include "common/compiler.h"
 
 /* Control space per datagram: an IPv4 packet on the dual-stack socket
- * carries both IP_PKTINFO and IPV6_PKTINFO. */
-#define UDP_CTL_LEN (CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo)))
+ * carries both IP_PKTINFO and IPV6_PKTINFO; a segmented send carries one
+ * pktinfo and UDP_SEGMENT. */
+#define UDP_CTL_LEN                                                                       \
+	(CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo)) + \
+	 CMSG_SPACE(sizeof(uint16_t)))
 
 union udp_ctl {
 	char buf[UDP_CTL_LEN];
@@ -26,6 +30,7 @@ struct udp_scratch {
 	struct iovec iov[IO_UDP_BATCH_MAX];
 	union io_sockaddr name[IO_UDP_BATCH_MAX];
 	union udp_ctl ctl[IO_UDP_BATCH_MAX];
+	unsigned int nseg[IO_UDP_BATCH_MAX]; /* send: datagrams of header i */
 };
 
 struct udp {
@@ -33,6 +38,8 @@ struct udp {
 	int family; /* AF_INET6 (dual-stack), or AF_INET without kernel IPv6 */
 	uint16_t port;
 	uint32_t fwmark;
+	bool gso_want;		/* udp_set_gso() */
+	bool gso;		/* segmented sends: wanted, probed and not refused */
 	struct udp_stats stats; /* rx_* written by udp_recv only, tx_* by udp_send only */
 	struct udp_scratch rx, tx;
 };
@@ -120,6 +127,13 @@ static int sock_bind(int fd, int family, uint16_t port, uint16_t *bound)
 	return 0;
 }
 
+/* Whether this socket takes UDP_SEGMENT (Linux 4.18). Setting the socket's
+ * default segment size to 0 changes nothing and tells. */
+static bool sock_gso(int fd)
+{
+	return sock_opt(fd, SOL_UDP, UDP_SEGMENT, 0) == 0;
+}
+
 /* A configured, bound socket; on failure nothing is left open. */
 static int sock_create(uint16_t port, uint32_t fwmark, int *fd_out, int *family_out,
 		       uint16_t *bound, struct io_err *err)
@@ -173,6 +187,8 @@ int udp_new(uint16_t port, struct udp **out, struct io_err *err)
 	}
 	scratch_init(&u->rx);
 	scratch_init(&u->tx);
+	u->gso_want = true;
+	u->gso = sock_gso(u->fd);
 	*out = u;
 	return 0;
 }
@@ -210,7 +226,19 @@ int udp_set_port(struct udp *u, uint16_t port, struct io_err *err)
 	u->fd = fd;
 	u->family = family;
 	u->port = bound;
+	u->gso = u->gso_want && sock_gso(fd);
 	return 0;
+}
+
+void udp_set_gso(struct udp *u, bool on)
+{
+	u->gso_want = on;
+	u->gso = on && sock_gso(u->fd);
+}
+
+bool udp_gso(const struct udp *u)
+{
+	return u->gso;
 }
 
 int udp_set_fwmark(struct udp *u, uint32_t mark, struct io_err *err)
@@ -349,59 +377,91 @@ int udp_recv(struct udp *u, struct udp_msg *msgs, unsigned int n, unsigned int *
 
 static void put_cmsg(struct msghdr *mh, int level, int type, const void *data, size_t len)
 {
-	struct cmsghdr *c;
+	struct cmsghdr *c = (struct cmsghdr *)((char *)mh->msg_control + mh->msg_controllen);
 
-	mh->msg_controllen = CMSG_SPACE(len);
-	c = CMSG_FIRSTHDR(mh);
 	c->cmsg_level = level;
 	c->cmsg_type = type;
 	c->cmsg_len = CMSG_LEN(len);
 	memcpy(CMSG_DATA(c), data, len);
+	mh->msg_controllen += CMSG_SPACE(len);
 }
 
-static void tx_src(struct msghdr *mh, union udp_ctl *ctl, const struct io_endpoint *ep)
+/* Control messages of one send: the sticky source, and the segment size of
+ * a segmented send (seg 0: one datagram). */
+static void tx_ctl(struct msghdr *mh, union udp_ctl *ctl, const struct io_endpoint *ep,
+		   uint16_t seg)
 {
-	if (!io_endpoint_has_src(ep)) {
-		mh->msg_control = NULL;
-		mh->msg_controllen = 0;
-		return;
-	}
 	memset(ctl, 0, sizeof(*ctl));
 	mh->msg_control = ctl->buf;
+	mh->msg_controllen = 0;
 	/* Pin the address only (ifindex 0): the route picks the device, so a
 	 * moved route does not strand the packet on the old interface. */
-	if (ep->family == AF_INET) {
+	if (io_endpoint_has_src(ep) && ep->family == AF_INET) {
 		struct in_pktinfo pi = { .ipi_spec_dst = ep->src.v4 };
 
 		put_cmsg(mh, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
-	} else {
+	} else if (io_endpoint_has_src(ep)) {
 		struct in6_pktinfo pi = { .ipi6_addr = ep->src.v6 };
 
 		put_cmsg(mh, IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof(pi));
 	}
+	if (seg)
+		put_cmsg(mh, SOL_UDP, UDP_SEGMENT, &seg, sizeof(seg));
+	if (!mh->msg_controllen)
+		mh->msg_control = NULL;
 }
 
-/* Build headers for the leading run of sendable messages; returns its length
- * (0 if msgs[0] has an endpoint this socket cannot reach). */
-static unsigned int tx_build(struct udp *u, const struct udp_msg *msgs, unsigned int n)
+/* How many of msgs[0..n) one segmented send can carry: the same
+ * destination and source, each msgs[0].len bytes long except a shorter
+ * last one (the kernel cuts the payload at every msgs[0].len bytes). */
+static unsigned int gso_run(const struct udp_msg *msgs, unsigned int n)
+{
+	size_t seg = msgs[0].len, total = seg;
+	unsigned int k = 1;
+
+	if (!seg || seg > UINT16_MAX)
+		return 1;
+	while (k < n && k < IO_UDP_GSO_SEGS && msgs[k].len && msgs[k].len <= seg &&
+	       total + msgs[k].len <= IO_UDP_GSO_BYTES &&
+	       io_endpoint_equal_src(&msgs[k].ep, &msgs[0].ep)) {
+		total += msgs[k].len;
+		if (msgs[k++].len < seg)
+			break;
+	}
+	return k;
+}
+
+/* Build headers for the leading run of sendable messages, grouping runs
+ * for segmented sends except among the first `plain` messages. Returns the
+ * number of headers (0 if msgs[0] has an endpoint this socket cannot
+ * reach); nseg[] says how many messages each one carries. */
+static unsigned int tx_build(struct udp *u, const struct udp_msg *msgs, unsigned int n,
+			     unsigned int plain)
 {
 	struct udp_scratch *s = &u->tx;
-	unsigned int i;
+	unsigned int h = 0, i = 0, j;
 
 	n = SC_MIN(n, IO_UDP_BATCH_MAX);
-	for (i = 0; i < n; i++) {
-		struct msghdr *mh = &s->hdr[i].msg_hdr;
+	while (i < n) {
+		struct msghdr *mh = &s->hdr[h].msg_hdr;
+		unsigned int k = u->gso && i >= plain ? gso_run(msgs + i, n - i) : 1;
 		socklen_t len;
 
-		if (io_endpoint_to_sockaddr(&msgs[i].ep, u->family, &s->name[i], &len))
+		if (io_endpoint_to_sockaddr(&msgs[i].ep, u->family, &s->name[h], &len))
 			break;
 		mh->msg_namelen = len;
-		s->iov[i].iov_base = msgs[i].buf;
-		s->iov[i].iov_len = msgs[i].len;
+		mh->msg_iov = &s->iov[i];
+		mh->msg_iovlen = k;
 		mh->msg_flags = 0;
-		tx_src(mh, &s->ctl[i], &msgs[i].ep);
+		for (j = 0; j < k; j++) {
+			s->iov[i + j].iov_base = msgs[i + j].buf;
+			s->iov[i + j].iov_len = msgs[i + j].len;
+		}
+		tx_ctl(mh, &s->ctl[h], &msgs[i].ep, k > 1 ? (uint16_t)msgs[i].len : 0);
+		s->nseg[h++] = k;
+		i += k;
 	}
-	return i;
+	return h;
 }
 
 static void tx_account(struct udp *u, const struct udp_msg *msgs, unsigned int n)
@@ -444,27 +504,56 @@ static int tx_error(struct udp *u, struct udp_msg *msg, int err, unsigned int *k
 	return 0;
 }
 
+/* The messages carried by the first h headers of the last tx_build(). */
+static unsigned int tx_sent(struct udp *u, unsigned int h)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < h; i++) {
+		n += u->tx.nseg[i];
+		if (u->tx.nseg[i] > 1)
+			u->stats.tx_gso_sends++;
+	}
+	return n;
+}
+
 int udp_send(struct udp *u, struct udp_msg *msgs, unsigned int n, unsigned int *done)
 {
-	unsigned int k = 0;
+	unsigned int k = 0, plain_end = 0;
 	int ret = 0;
 
 	while (k < n && !ret) {
-		unsigned int m = tx_build(u, msgs + k, n - k);
-		int r;
+		unsigned int h = tx_build(u, msgs + k, n - k, plain_end > k ? plain_end - k : 0);
+		int r, err;
 
-		if (!m) {
+		if (!h) {
 			u->stats.tx_errors++;
 			k++;
 			continue;
 		}
-		r = sendmmsg(u->fd, u->tx.hdr, m, MSG_DONTWAIT);
+		r = sendmmsg(u->fd, u->tx.hdr, h, MSG_DONTWAIT);
 		if (r > 0) {
-			tx_account(u, msgs + k, (unsigned int)r);
-			k += (unsigned int)r;
+			unsigned int sent = tx_sent(u, (unsigned int)r);
+
+			tx_account(u, msgs + k, sent);
+			k += sent;
 			continue;
 		}
-		ret = tx_error(u, &msgs[k], r < 0 ? errno : EIO, &k);
+		err = r < 0 ? errno : EIO;
+		if (u->tx.nseg[0] > 1 && err != EAGAIN && err != EINTR) {
+			/* The segmented send was refused: send its datagrams one
+			 * by one, so each gets the plain path's handling (a
+			 * stale source, a datagram too big). EIO: the route's
+			 * device cannot checksum for us; stop segmenting on
+			 * this socket, as wireguard-go does. */
+			if (err == EIO) {
+				u->gso = false;
+				u->stats.tx_gso_off++;
+			}
+			plain_end = k + u->tx.nseg[0];
+			continue;
+		}
+		ret = tx_error(u, &msgs[k], err, &k);
 	}
 	if (ret && !k)
 		return ret;

@@ -15,6 +15,15 @@
  * with the kernel's choice, as the Linux WireGuard driver does, so the caller
  * sees the reset in its array (and counts it in tx_src_reset).
  *
+ * Segmented sends (UDP GSO): udp_send() hands a run of datagrams to one
+ * destination, of equal length but a shorter last one, to the kernel as one
+ * buffer with UDP_SEGMENT, which cuts it back into the same datagrams
+ * further down the stack (in the device or its driver): one trip through
+ * the UDP and IP layers per run instead of per datagram. What leaves is
+ * identical. On by default where the kernel has it (udp_gso()); a
+ * segmented send the kernel refuses is retried datagram by datagram, and
+ * EIO (a device that cannot checksum for us) turns it off for the socket.
+ *
  * Batches use caller-provided arrays of struct udp_msg; the kernel-facing
  * headers live in scratch space allocated once by udp_new(), so nothing is
  * allocated per packet. At most IO_UDP_BATCH_MAX messages go per syscall.
@@ -26,6 +35,7 @@
 #ifndef IO_UDP_H
 #define IO_UDP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,6 +59,8 @@ struct udp_stats {
 	uint64_t tx_packets, tx_bytes;
 	uint64_t tx_errors;    /* refused by the kernel (unreachable, too big...): dropped */
 	uint64_t tx_src_reset; /* sticky source gone, resent from the kernel's choice */
+	uint64_t tx_gso_sends; /* segmented sends (2 or more datagrams in one) */
+	uint64_t tx_gso_off;   /* segmenting turned off after EIO */
 };
 
 /* Open the socket and bind it to port (0: the kernel picks one).
@@ -85,6 +97,12 @@ int udp_recv(struct udp *u, struct udp_msg *msgs, unsigned int n, unsigned int *
  * dropped), the caller retries the rest on EPOLLOUT. 0, or -EAGAIN if none
  * was consumed, or -errno. */
 int udp_send(struct udp *u, struct udp_msg *msgs, unsigned int n, unsigned int *done);
+
+/* Segmented sends on (the default) or off; on only where the kernel has
+ * them, probed again on udp_set_port(). */
+void udp_set_gso(struct udp *u, bool on);
+/* True if udp_send() segments runs. */
+bool udp_gso(const struct udp *u);
 
 /* Copy the counters. */
 void udp_get_stats(const struct udp *u, struct udp_stats *out);

@@ -20,7 +20,7 @@
 # Binaries come from $SCOPE_BUILD (default: the repo's build/).
 
 SC_REPO=$(cd "$TB_LIBDIR/../.." && pwd)
-SC_BUILD=${SCOPE_BUILD:-$SC_REPO/build}
+SC_BUILD=$(realpath -m "${SCOPE_BUILD:-$SC_REPO/build}")
 SCOPECTL=$SC_BUILD/src/bin/scopectl
 SCOPED=$SC_BUILD/src/bin/scoped
 SCOPE_REGISTRY=$SC_BUILD/src/bin/scope-registry

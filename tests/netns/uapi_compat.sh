@@ -41,7 +41,7 @@ fi
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 REPO=$(cd "$TB_LIBDIR/../.." && pwd)
-BUILD=${SCOPE_BUILD:-$REPO/build}
+BUILD=$(realpath -m "${SCOPE_BUILD:-$REPO/build}") # absolute: links point at it
 REPLAY=${UAPI_REPLAY:-$BUILD/tests/uapi-replay}
 SOCKDIR=/var/run/wireguard
 

@@ -27,7 +27,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 REPO=$(cd "$TB_LIBDIR/../.." && pwd)
-BUILD=${SCOPE_BUILD:-$REPO/build}
+BUILD=$(realpath -m "${SCOPE_BUILD:-$REPO/build}") # absolute: links point at it
 SCOPED=$BUILD/src/bin/scoped
 XFER="python3 $TB_LIBDIR/tcpxfer.py"
 SOCKDIR=/var/run/wireguard

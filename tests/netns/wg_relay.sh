@@ -24,7 +24,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 REPO=$(cd "$TB_LIBDIR/../.." && pwd)
-BUILD=${SCOPE_BUILD:-$REPO/build}
+BUILD=$(realpath -m "${SCOPE_BUILD:-$REPO/build}") # absolute: links point at it
 SCOPED=$BUILD/src/bin/scoped
 SOCKDIR=/var/run/wireguard
 

@@ -449,10 +449,196 @@ static void test_new_errors(void)
 		close(busy);
 }
 
+/* ---- segmented sends (UDP GSO) ---- */
+
+#define GSO_N	  150
+#define GSO_BUF	  1500
+#define GSO_PEERS 2
+
+static uint8_t gso_tx[GSO_N][GSO_BUF], gso_rx[GSO_N][GSO_BUF];
+
+struct gso_bed {
+	struct udp *tx, *rx[GSO_PEERS];
+	struct io_endpoint to[GSO_PEERS];
+	struct udp_msg m[GSO_N];
+	unsigned int n;
+};
+
+static bool gso_open(struct gso_bed *b)
+{
+	char txt[32];
+	unsigned int i;
+
+	memset(b, 0, sizeof(*b));
+	CHECK_EQ(udp_new(0, &b->tx, NULL), 0);
+	for (i = 0; i < GSO_PEERS; i++) {
+		CHECK_EQ(udp_new(0, &b->rx[i], NULL), 0);
+		if (!b->rx[i])
+			return false;
+		snprintf(txt, sizeof(txt), "127.0.0.1:%u", udp_port(b->rx[i]));
+		ep_set(&b->to[i], txt);
+	}
+	return b->tx != NULL;
+}
+
+static void gso_close(struct gso_bed *b)
+{
+	unsigned int i;
+
+	udp_free(b->tx);
+	for (i = 0; i < GSO_PEERS; i++)
+		udp_free(b->rx[i]);
+}
+
+/* Queue a datagram of len bytes to peer p; its bytes name its index. */
+static void gso_add(struct gso_bed *b, unsigned int p, size_t len)
+{
+	struct udp_msg *m = &b->m[b->n];
+
+	m->ep = b->to[p];
+	m->buf = gso_tx[b->n];
+	m->len = len;
+	memset(m->buf, (int)(b->n * 7 + 1), len);
+	snprintf((char *)m->buf, 8, "%u", b->n);
+	b->n++;
+}
+
+/* Send the queue; each peer must get exactly its datagrams, whole, in
+ * order. Returns the segmented sends it took. */
+static uint64_t gso_check(struct gso_bed *b)
+{
+	struct udp_stats before, after;
+	struct udp_msg r[GSO_N];
+	unsigned int p, i, k, done = 0, got;
+
+	udp_get_stats(b->tx, &before);
+	CHECK_EQ(udp_send(b->tx, b->m, b->n, &done), 0);
+	CHECK_EQ(done, b->n);
+	for (p = 0; p < GSO_PEERS; p++) {
+		unsigned int want = 0;
+
+		for (i = 0; i < b->n; i++)
+			want += io_endpoint_equal(&b->m[i].ep, &b->to[p]);
+		for (i = 0; i < GSO_N; i++)
+			r[i] = (struct udp_msg){ .buf = gso_rx[i], .cap = GSO_BUF };
+		got = 0;
+		while (got < want && wait_readable(udp_fd(b->rx[p]), 1000)) {
+			unsigned int g = 0;
+
+			if (udp_recv(b->rx[p], r + got, SC_MIN(want - got, IO_UDP_BATCH_MAX), &g))
+				break;
+			got += g;
+		}
+		CHECK_EQ(got, want);
+		for (i = 0, k = 0; i < b->n && k < got; i++) {
+			if (!io_endpoint_equal(&b->m[i].ep, &b->to[p]))
+				continue;
+			CHECK_EQ(r[k].len, b->m[i].len);
+			if (r[k].len == b->m[i].len)
+				CHECK_MEM(r[k].buf, b->m[i].buf, r[k].len);
+			k++;
+		}
+	}
+	udp_get_stats(b->tx, &after);
+	CHECK_EQ(after.tx_packets - before.tx_packets, b->n);
+	CHECK_EQ(after.tx_errors, before.tx_errors);
+	b->n = 0;
+	return after.tx_gso_sends - before.tx_gso_sends;
+}
+
+/* Runs of equal datagrams to one peer leave as one segmented send; what
+ * arrives is the same datagrams. The runs end at another peer, a longer
+ * datagram, after a shorter one, at 64 datagrams or 65000 bytes. */
+static void test_gso_runs(void)
+{
+	struct gso_bed b;
+	unsigned int i;
+
+	if (!gso_open(&b))
+		goto out;
+	if (!udp_gso(b.tx)) {
+		t_skip("the kernel has no UDP_SEGMENT");
+		goto out;
+	}
+	/* 40 x 1200 and a shorter last one: one send. */
+	for (i = 0; i < 40; i++)
+		gso_add(&b, 0, 1200);
+	gso_add(&b, 0, 700);
+	CHECK_EQ(gso_check(&b), 1);
+	/* Another peer in between, a longer one, data after a shorter one. */
+	gso_add(&b, 0, 1000);
+	gso_add(&b, 0, 1000);
+	gso_add(&b, 1, 1000);
+	gso_add(&b, 1, 1000);
+	gso_add(&b, 1, 1400); /* longer: a new run */
+	gso_add(&b, 1, 1400);
+	gso_add(&b, 1, 600); /* shorter: ends it */
+	gso_add(&b, 1, 600); /* a new run of two */
+	gso_add(&b, 1, 600);
+	gso_add(&b, 0, 900); /* alone */
+	CHECK_EQ(gso_check(&b), 4);
+	/* Peers alternating: nothing to group. */
+	for (i = 0; i < 20; i++)
+		gso_add(&b, i % 2, 1000);
+	CHECK_EQ(gso_check(&b), 0);
+	/* 64 datagrams of 1000 bytes per batch (the segment cap), then the
+	 * rest; 1400-byte ones: 46 per send (the byte cap). */
+	for (i = 0; i < 100; i++)
+		gso_add(&b, 0, 1000);
+	CHECK_EQ(gso_check(&b), 2);
+	for (i = 0; i < 100; i++)
+		gso_add(&b, 0, 1400);
+	CHECK_EQ(gso_check(&b), 3); /* 46 + 18 of the first batch, then 36 */
+	/* Off: the same bytes, datagram by datagram. */
+	udp_set_gso(b.tx, false);
+	CHECK(!udp_gso(b.tx));
+	for (i = 0; i < 30; i++)
+		gso_add(&b, 0, 1200);
+	CHECK_EQ(gso_check(&b), 0);
+	udp_set_gso(b.tx, true);
+	CHECK(udp_gso(b.tx));
+out:
+	gso_close(&b);
+}
+
+/* A segmented send the kernel refuses (here: a sticky source that is not
+ * ours) is redone datagram by datagram: each source is reset, all arrive. */
+static void test_gso_refused(void)
+{
+	struct gso_bed b;
+	struct udp_stats st;
+	unsigned int i;
+
+	if (!gso_open(&b))
+		goto out;
+	if (!udp_gso(b.tx)) {
+		t_skip("the kernel has no UDP_SEGMENT");
+		goto out;
+	}
+	for (i = 0; i < 10; i++) {
+		gso_add(&b, 0, 1000);
+		inet_pton(AF_INET, "192.0.2.1", &b.m[i].ep.src.v4); /* TEST-NET-1 */
+	}
+	gso_add(&b, 0, 1000); /* the kernel's source: ends the run */
+	CHECK_EQ(gso_check(&b), 0);
+	for (i = 0; i < 10; i++)
+		CHECK(!io_endpoint_has_src(&b.m[i].ep));
+	udp_get_stats(b.tx, &st);
+	CHECK_EQ(st.tx_src_reset, 10);
+	CHECK_EQ(st.tx_gso_off, 0);
+	CHECK(udp_gso(b.tx));
+	/* The next run from the kernel's source is segmented again. */
+	for (i = 0; i < 10; i++)
+		gso_add(&b, 0, 1000);
+	CHECK_EQ(gso_check(&b), 1);
+out:
+	gso_close(&b);
+}
+
 static const struct t_case cases[] = {
-	T(test_batch_v4),     T(test_batch_v6),	   T(test_source_sticky),
-	T(test_source_reset), T(test_send_errors), T(test_truncated),
-	T(test_port_change),  T(test_fwmark),	   T(test_new_errors),
+	T(test_batch_v4),    T(test_batch_v6),	T(test_source_sticky), T(test_source_reset),
+	T(test_send_errors), T(test_truncated), T(test_port_change),   T(test_fwmark),
+	T(test_new_errors),  T(test_gso_runs),	T(test_gso_refused),
 };
 
 int main(void)
