@@ -275,6 +275,24 @@ static int wait_child(int fd, const char *prog)
 	return 1;
 }
 
+/* What the engine moved, once at the end (verbose): for operators, and for
+ * tests that check which path packets took. */
+static void log_counters(const struct wgd *d)
+{
+	struct engine_stats st;
+
+	if (!d->eng)
+		return;
+	engine_get_stats(d->eng, &st);
+	logf_(d, LOG_VERBOSE,
+	      "msg=\"counters\" udp_rx=%llu udp_rx_gro=%llu udp_tx=%llu udp_tx_gso=%llu "
+	      "udp_tx_dropped=%llu tun_rx=%llu tun_tx=%llu",
+	      (unsigned long long)st.udp.rx_packets, (unsigned long long)st.udp.rx_gro,
+	      (unsigned long long)st.udp.tx_packets, (unsigned long long)st.udp.tx_gso_sends,
+	      (unsigned long long)st.udp_tx_dropped, (unsigned long long)st.tun_rx_packets,
+	      (unsigned long long)st.tun_tx_packets);
+}
+
 static int run_wg(const char *prog, struct wgd d, bool foreground)
 {
 	struct io_err err = { "" };
@@ -320,6 +338,7 @@ static int run_wg(const char *prog, struct wgd d, bool foreground)
 	r = loop_run(d.loop);
 	if (r)
 		logf_(&d, LOG_ERROR, "msg=\"event loop failed\" err=\"%s\"", strerror(-r));
+	log_counters(&d);
 	wgd_stop(&d);
 	return r ? 1 : d.exit_code;
 }
@@ -462,9 +481,8 @@ static void usage(FILE *f, const char *prog)
 		"       %s leave CONFIG\n"
 		"       %s wg [--foreground] [--relay] [--no-offload] [--no-gso] [--workers N]\n"
 		"                 IFNAME\n"
-		"       scoped-wg [--foreground] [--relay] [--no-offload] [--no-gso] [--workers "
-		"N]\n"
-		"                 IFNAME\n"
+		"       scoped-wg [--foreground] [--relay] [--no-offload] [--no-gso]\n"
+		"                 [--workers N] IFNAME\n"
 		"\n"
 		"  run CONFIG     run the node daemon of a Scope network (docs/agent.md), in the\n"
 		"                 foreground; logs key=value lines on stderr (SCOPE_VERBOSE=1 for\n"
@@ -479,8 +497,9 @@ static void usage(FILE *f, const char *prog)
 		"                 the TUN device\n"
 		"  --no-offload   plain TUN I/O, one packet per read and write (default: TCP\n"
 		"                 segmentation and coalescing offloads when the kernel has them)\n"
-		"  --no-gso       one UDP datagram per send (default: a run of datagrams to one\n"
-		"                 peer leaves as one segmented send when the kernel has UDP GSO)\n"
+		"  --no-gso       one UDP datagram per send and per receive (default: a run of\n"
+		"                 datagrams to one peer leaves as one segmented send, and\n"
+		"                 coalesced ones are taken, when the kernel has UDP GSO/GRO)\n"
 		"  --workers N    N threads besides the event loop seal and open packets; 0:\n"
 		"                 the loop does it all (default: 1 with 2 or more CPUs)\n",
 		prog, prog, prog);

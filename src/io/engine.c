@@ -43,6 +43,7 @@ struct engine {
 	/* Handshake messages seen in back-to-back full batches: the core's
 	 * under-load signal (see engine_rx). */
 	unsigned int hs_backlog;
+	size_t rx_tail; /* free bytes after the datagram in wg_input() */
 
 	struct udp_msg rx[B];
 	uint8_t *rxbuf;
@@ -263,9 +264,10 @@ static void wg_input(void *ctx, uint8_t *p, size_t n, const struct io_endpoint *
 {
 	struct engine *e = ctx;
 	struct wg_endpoint src;
-	/* p is a SLOT_CAP receive slot: the rest of it is tailroom, which
-	 * relaying uses to re-pad the packet for the next peer in place. */
-	struct wg_buf b = { .data = p, .len = n, .headroom = 0, .tailroom = SLOT_CAP - n };
+	/* p is in a receive slot; what follows it there (rx_tail) is
+	 * tailroom, which relaying uses to re-pad the packet for the next
+	 * peer in place (the core copies when it is too small). */
+	struct wg_buf b = { .data = p, .len = n, .headroom = 0, .tailroom = e->rx_tail };
 
 	if (io_endpoint_to_wg(from, &src))
 		return;
@@ -281,9 +283,21 @@ static void wg_input(void *ctx, uint8_t *p, size_t n, const struct io_endpoint *
 	wg_dev_recv_udp(e->dev, e->now, &b, &src, &e->sink);
 }
 
-static bool is_handshake(const struct udp_msg *m)
+static bool is_handshake(const uint8_t *p, size_t n)
 {
-	return m->len > 0 && (m->buf[0] == 1 || m->buf[0] == 2) && m->len != DEMUX_WG_DATA_MIN_LEN;
+	return n > 0 && (p[0] == 1 || p[0] == 2) && n != DEMUX_WG_DATA_MIN_LEN;
+}
+
+/* One datagram through the demultiplexer, with tail bytes free after it.
+ * STUN and Scope handlers may call into the core (or send): the data
+ * before them is finished first. */
+static void rx_one(struct engine *e, uint8_t *p, size_t n, size_t tail,
+		   const struct io_endpoint *from)
+{
+	if (e->njobs && demux_classify(p, n) != DEMUX_WG)
+		jobs_flush(e);
+	e->rx_tail = tail;
+	demux_input(e->demux, p, n, from);
 }
 
 /* One recvmmsg batch through the demultiplexer. Returns how many datagrams
@@ -291,6 +305,8 @@ static bool is_handshake(const struct udp_msg *m)
 static int rx_batch(struct engine *e)
 {
 	unsigned int got = 0, hs = 0;
+	size_t off, n;
+	uint8_t *p;
 	int r;
 
 	for (unsigned int i = 0; i < B; i++) {
@@ -301,19 +317,20 @@ static int rx_batch(struct engine *e)
 	if (r)
 		return r;
 	e->now = io_now_ns();
+	/* With UDP GRO a buffer may hold many datagrams of one sender: each
+	 * is counted and handled on its own, in order. */
 	for (unsigned int i = 0; i < got; i++)
-		hs += is_handshake(&e->rx[i]);
+		for (off = 0; (n = udp_msg_next(&e->rx[i], &off, &p));)
+			hs += is_handshake(p, n);
 	/* A full batch means the socket held more: count its handshakes as
 	 * waiting. The core demands cookies past UNDER_LOAD_BACKLOG. */
 	e->hs_backlog = got == B ? e->hs_backlog + hs : hs;
 	wg_dev_set_handshake_backlog(e->dev, e->hs_backlog);
-	for (unsigned int i = 0; i < got; i++) {
-		/* STUN and Scope handlers may call into the core (or send):
-		 * the data before them is finished first. */
-		if (e->njobs && demux_classify(e->rx[i].buf, e->rx[i].len) != DEMUX_WG)
-			jobs_flush(e);
-		demux_input(e->demux, e->rx[i].buf, e->rx[i].len, &e->rx[i].ep);
-	}
+	/* The room after a datagram is the rest of its slot only for the last
+	 * one of a buffer: the others are followed by the next datagram. */
+	for (unsigned int i = 0; i < got; i++)
+		for (off = 0; (n = udp_msg_next(&e->rx[i], &off, &p));)
+			rx_one(e, p, n, off < e->rx[i].len ? 0 : SLOT_CAP - off, &e->rx[i].ep);
 	jobs_flush(e);
 	if (e->gro)
 		off_gro_flush(e->gro);
@@ -579,8 +596,11 @@ int engine_new(const struct engine_config *cfg, struct loop *loop, struct engine
 	r = tun_setup(e, cfg, err);
 	if (!r)
 		r = udp_new(cfg->port, &e->udp, err);
+	/* Coalesced receives are best effort: without them nothing changes. */
 	if (!r && cfg->no_gso)
 		udp_set_gso(e->udp, false);
+	else if (!r)
+		(void)udp_set_gro(e->udp, true);
 	if (!r && cfg->workers)
 		r = workers_setup(e, cfg->workers, err);
 	if (!r)

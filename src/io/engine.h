@@ -70,7 +70,7 @@ struct engine_config {
 	unsigned int mtu;   /* 0: ENGINE_DEFAULT_MTU */
 	bool forwarding;    /* in-engine relaying between peers */
 	bool no_offload;    /* plain TUN, one packet per read/write (default: offloads) */
-	bool no_gso;	    /* one datagram per send (default: UDP GSO, docs/io.md) */
+	bool no_gso;	    /* one datagram per send and receive (default: UDP GSO/GRO) */
 	/* Crypto threads besides the loop's (at most WORKERS_MAX); 0: the loop
 	 * thread does all the crypto. engine_default_workers() is the measured
 	 * choice. */

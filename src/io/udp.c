@@ -13,11 +13,11 @@
 #include "common/compiler.h"
 
 /* Control space per datagram: an IPv4 packet on the dual-stack socket
- * carries both IP_PKTINFO and IPV6_PKTINFO; a segmented send carries one
- * pktinfo and UDP_SEGMENT. */
+ * carries both IP_PKTINFO and IPV6_PKTINFO, and a coalesced one UDP_GRO
+ * (an int); a segmented send carries one pktinfo and UDP_SEGMENT. */
 #define UDP_CTL_LEN                                                                       \
 	(CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo)) + \
-	 CMSG_SPACE(sizeof(uint16_t)))
+	 CMSG_SPACE(sizeof(int)))
 
 union udp_ctl {
 	char buf[UDP_CTL_LEN];
@@ -40,6 +40,7 @@ struct udp {
 	uint32_t fwmark;
 	bool gso_want;		/* udp_set_gso() */
 	bool gso;		/* segmented sends: wanted, probed and not refused */
+	bool gro;		/* coalesced receives, udp_set_gro() */
 	struct udp_stats stats; /* rx_* written by udp_recv only, tx_* by udp_send only */
 	struct udp_scratch rx, tx;
 };
@@ -227,7 +228,38 @@ int udp_set_port(struct udp *u, uint16_t port, struct io_err *err)
 	u->family = family;
 	u->port = bound;
 	u->gso = u->gso_want && sock_gso(fd);
+	/* Best effort: the old socket had it, so this kernel has it. */
+	if (u->gro && sock_opt(fd, SOL_UDP, UDP_GRO, 1))
+		u->gro = false;
 	return 0;
+}
+
+int udp_set_gro(struct udp *u, bool on)
+{
+	int ret = sock_opt(u->fd, SOL_UDP, UDP_GRO, on);
+
+	if (!ret)
+		u->gro = on;
+	return ret;
+}
+
+bool udp_gro(const struct udp *u)
+{
+	return u->gro;
+}
+
+size_t udp_msg_next(const struct udp_msg *m, size_t *off, uint8_t **p)
+{
+	size_t n;
+
+	if (*off >= m->len)
+		return 0;
+	n = m->len - *off;
+	if (m->seg && n > m->seg)
+		n = m->seg;
+	*p = m->buf + *off;
+	*off += n;
+	return n;
 }
 
 void udp_set_gso(struct udp *u, bool on)
@@ -300,21 +332,29 @@ static void rx_pktinfo4(const struct cmsghdr *c, struct io_endpoint *ep)
 	ep->src_ifindex = (uint32_t)pi.ipi_ifindex;
 }
 
-/* The local address the datagram was sent to, from the control messages. */
-static void rx_local(struct msghdr *mh, struct io_endpoint *ep)
+/* From the control messages: the local address the datagram was sent to,
+ * and the segment size of a coalesced buffer (0: one datagram). */
+static void rx_ctl(struct msghdr *mh, struct io_endpoint *ep, size_t *seg)
 {
 	struct cmsghdr *c;
+	bool spec_dst = false;
+	int gso;
 
+	*seg = 0;
 	for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
 		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
 		    c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo)) && ep->family == AF_INET) {
-			/* spec_dst is the better reply address: stop here. */
+			/* spec_dst is the better reply address: it wins. */
 			rx_pktinfo4(c, ep);
-			return;
-		}
-		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
-		    c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo)))
+			spec_dst = true;
+		} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
+			   c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo)) && !spec_dst) {
 			rx_pktinfo6(c, ep);
+		} else if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO &&
+			   c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+			memcpy(&gso, CMSG_DATA(c), sizeof(gso));
+			*seg = gso > 0 ? (size_t)gso : 0;
+		}
 	}
 }
 
@@ -330,10 +370,17 @@ static int rx_finish(struct udp *u, struct mmsghdr *h, struct udp_msg *m)
 	}
 	if (io_endpoint_from_sockaddr(mh->msg_name, mh->msg_namelen, &ep))
 		return -EAFNOSUPPORT;
-	rx_local(mh, &ep);
+	rx_ctl(mh, &ep, &m->seg);
 	m->ep = ep;
 	m->len = h->msg_len;
-	u->stats.rx_packets++;
+	if (m->seg >= m->len)
+		m->seg = 0;
+	if (m->seg) {
+		u->stats.rx_gro++;
+		u->stats.rx_packets += (m->len + m->seg - 1) / m->seg;
+	} else {
+		u->stats.rx_packets++;
+	}
 	u->stats.rx_bytes += h->msg_len;
 	return 0;
 }

@@ -24,6 +24,11 @@
  * segmented send the kernel refuses is retried datagram by datagram, and
  * EIO (a device that cannot checksum for us) turns it off for the socket.
  *
+ * Coalesced receives (UDP GRO, off unless udp_set_gro()): the kernel may
+ * hand over several datagrams of one sender, one flow and one size in one
+ * buffer; udp_recv() says so in udp_msg.seg and the caller walks them
+ * (udp_msg_next()). Buffers should then hold IO_PKT_MAX bytes.
+ *
  * Batches use caller-provided arrays of struct udp_msg; the kernel-facing
  * headers live in scratch space allocated once by udp_new(), so nothing is
  * allocated per packet. At most IO_UDP_BATCH_MAX messages go per syscall.
@@ -51,11 +56,16 @@ struct udp_msg {
 	uint8_t *buf; /* caller's buffer */
 	size_t len;   /* recv: bytes received; send: bytes to send */
 	size_t cap;   /* recv: size of buf; unused by send */
+	/* recv with UDP GRO on: nonzero when buf holds several datagrams of
+	 * one sender, each seg bytes long except a shorter last one; 0: buf is
+	 * one datagram. Unused by send. */
+	size_t seg;
 };
 
 struct udp_stats {
 	uint64_t rx_packets, rx_bytes;
 	uint64_t rx_truncated; /* bigger than the caller's cap: dropped */
+	uint64_t rx_gro;       /* buffers holding 2 or more datagrams */
 	uint64_t tx_packets, tx_bytes;
 	uint64_t tx_errors;    /* refused by the kernel (unreachable, too big...): dropped */
 	uint64_t tx_src_reset; /* sticky source gone, resent from the kernel's choice */
@@ -103,6 +113,16 @@ int udp_send(struct udp *u, struct udp_msg *msgs, unsigned int n, unsigned int *
 void udp_set_gso(struct udp *u, bool on);
 /* True if udp_send() segments runs. */
 bool udp_gso(const struct udp *u);
+/* Coalesced receives on or off (default off); kept across udp_set_port().
+ * 0, or -errno (the kernel has no UDP_GRO: nothing changed). */
+int udp_set_gro(struct udp *u, bool on);
+/* True if udp_recv() may return coalesced buffers. */
+bool udp_gro(const struct udp *u);
+
+/* The datagrams of a received message, in order: start with *off = 0;
+ * each call returns the next one's length and sets *p, 0 after the last.
+ *   for (off = 0; (n = udp_msg_next(m, &off, &p)); ) use(p, n); */
+size_t udp_msg_next(const struct udp_msg *m, size_t *off, uint8_t **p);
 
 /* Copy the counters. */
 void udp_get_stats(const struct udp *u, struct udp_stats *out);

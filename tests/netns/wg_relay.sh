@@ -56,7 +56,8 @@ tb_exec a nft add rule inet block out ip daddr 192.0.2.3 drop
 start_node() { # HOST [--relay]
 	local h=$1
 	shift
-	tb_bg "$h" "$SCOPED" wg --foreground "$@" "${IF[$h]}"
+	tb_bg "$h" env LOG_LEVEL=verbose "$SCOPED" wg --foreground "$@" "${IF[$h]}" \
+		2>>"$TB_DIR/$h.log"
 	tb_wait_for 10 test -S "$SOCKDIR/${IF[$h]}.sock" || tb_die "scoped on $h did not start"
 	tb_exec "$h" ip addr add "${OVER[$h]}/24" dev "${IF[$h]}"
 	tb_exec "$h" wg set "${IF[$h]}" private-key "$TB_DIR/key$h" listen-port 51820
@@ -105,9 +106,26 @@ tb_check "B answered from its overlay address (reply came back through R)" \
 tb_check "B can also reach A through R" tb_exec b ping -c 3 -i 0.2 -W 2 10.98.0.1
 tb_check "R itself is still reachable over the overlay" tb_exec a ping -c 2 -i 0.2 -W 2 10.98.0.254
 
+# Bulk TCP A -> B through R: the edges send runs of equal datagrams (UDP
+# GSO), R takes them coalesced (UDP GRO) and re-seals each for B in place.
+XFER="python3 $TB_LIBDIR/tcpxfer.py"
+tb_bg b $XFER recv 10.98.0.2 5001 "$TB_DIR/x.recv"
+rpid=$TB_LAST_PID
+tb_bg a bash -c "$XFER send 10.98.0.2 5001 $((50 << 20)) >$TB_DIR/x.send"
+tb_wait_pid "$TB_LAST_PID" 120 || tb_note "sender ended with status $?"
+tb_wait_pid "$rpid" 30 || tb_note "receiver ended with status $?"
+tb_check "50 MB A -> B through R: byte count and SHA-256 match" \
+	bash -c "[ -s $TB_DIR/x.send ] && cmp -s $TB_DIR/x.send $TB_DIR/x.recv"
+
 # Negative: the same R without --relay cannot carry A's packets to B.
 tb_kill "$RPID"
 tb_wait_for 5 bash -c "[ ! -e $SOCKDIR/${IF[r]}.sock ]" || tb_note "R's socket lingered"
+counters=$(grep 'msg="counters"' "$TB_DIR/r.log" || true)
+tb_note "R's ${counters#*msg=\"counters\" }"
+if [[ $(uname -r) =~ ^([0-9]+)\.([0-9]+) ]] && ((BASH_REMATCH[1] * 100 + BASH_REMATCH[2] >= 500)); then
+	tb_check "R took coalesced datagrams (UDP GRO) and sent segmented runs (UDP GSO)" \
+		bash -c "grep -Eq 'udp_rx_gro=[1-9].* udp_tx_gso=[1-9]' <<<'$counters'"
+fi
 start_node r
 # Drop the edges' sessions with the old R so they handshake with the new one.
 tb_exec a wg set "${IF[a]}" peer "${PUB[r]}" remove

@@ -456,6 +456,7 @@ static void test_new_errors(void)
 #define GSO_PEERS 2
 
 static uint8_t gso_tx[GSO_N][GSO_BUF], gso_rx[GSO_N][GSO_BUF];
+static uint8_t gso_big[IO_UDP_BATCH_MAX][IO_PKT_MAX];
 
 struct gso_bed {
 	struct udp *tx, *rx[GSO_PEERS];
@@ -503,6 +504,32 @@ static void gso_add(struct gso_bed *b, unsigned int p, size_t len)
 	b->n++;
 }
 
+/* Receive want datagrams on u into the gso_rx buffers, one per entry, or
+ * coalesced ones split apart (udp_msg_next): r[] gets one entry per datagram. */
+static unsigned int gso_recv(struct udp *u, struct udp_msg *r, unsigned int want)
+{
+	struct udp_msg in[IO_UDP_BATCH_MAX];
+	unsigned int got = 0, i, g;
+	size_t off, n;
+	uint8_t *p;
+
+	while (got < want && wait_readable(udp_fd(u), 1000)) {
+		for (i = 0; i < IO_UDP_BATCH_MAX; i++)
+			in[i] = (struct udp_msg){ .buf = gso_big[i], .cap = sizeof(gso_big[i]) };
+		g = 0;
+		if (udp_recv(u, in, IO_UDP_BATCH_MAX, &g))
+			break;
+		for (i = 0; i < g; i++)
+			for (off = 0; (n = udp_msg_next(&in[i], &off, &p)) && got < GSO_N; got++) {
+				memcpy(gso_rx[got], p, n);
+				r[got] = (struct udp_msg){ .ep = in[i].ep,
+							   .buf = gso_rx[got],
+							   .len = n };
+			}
+	}
+	return got;
+}
+
 /* Send the queue; each peer must get exactly its datagrams, whole, in
  * order. Returns the segmented sends it took. */
 static uint64_t gso_check(struct gso_bed *b)
@@ -519,16 +546,7 @@ static uint64_t gso_check(struct gso_bed *b)
 
 		for (i = 0; i < b->n; i++)
 			want += io_endpoint_equal(&b->m[i].ep, &b->to[p]);
-		for (i = 0; i < GSO_N; i++)
-			r[i] = (struct udp_msg){ .buf = gso_rx[i], .cap = GSO_BUF };
-		got = 0;
-		while (got < want && wait_readable(udp_fd(b->rx[p]), 1000)) {
-			unsigned int g = 0;
-
-			if (udp_recv(b->rx[p], r + got, SC_MIN(want - got, IO_UDP_BATCH_MAX), &g))
-				break;
-			got += g;
-		}
+		got = gso_recv(b->rx[p], r, want);
 		CHECK_EQ(got, want);
 		for (i = 0, k = 0; i < b->n && k < got; i++) {
 			if (!io_endpoint_equal(&b->m[i].ep, &b->to[p]))
@@ -635,10 +653,88 @@ out:
 	gso_close(&b);
 }
 
+/* Coalesced receives: a segmented send arrives as one buffer with its
+ * segment size, and walking it gives back every datagram, whole and in
+ * order; the counters count datagrams. Kept across a port change; off
+ * again, the same traffic arrives datagram by datagram. */
+static void test_gro_receive(void)
+{
+	struct gso_bed b;
+	struct udp_stats st;
+	struct udp_msg one = { .buf = gso_rx[0], .len = 3 };
+	char txt[32];
+	unsigned int i;
+	size_t off = 0;
+	uint8_t *p = NULL;
+
+	/* Walking a plain message: itself once; a coalesced one: 4 + 4 + 2. */
+	CHECK_EQ(udp_msg_next(&one, &off, &p), 3);
+	CHECK(p == gso_rx[0]);
+	CHECK_EQ(udp_msg_next(&one, &off, &p), 0);
+	one.len = 10;
+	one.seg = 4;
+	off = 0;
+	CHECK_EQ(udp_msg_next(&one, &off, &p), 4);
+	CHECK_EQ(udp_msg_next(&one, &off, &p), 4);
+	CHECK_EQ(udp_msg_next(&one, &off, &p), 2);
+	CHECK(p == gso_rx[0] + 8);
+	CHECK_EQ(udp_msg_next(&one, &off, &p), 0);
+
+	if (!gso_open(&b))
+		goto out;
+	if (!udp_gso(b.tx) || udp_set_gro(b.rx[0], true)) {
+		t_skip("the kernel has no UDP_SEGMENT or UDP_GRO");
+		goto out;
+	}
+	CHECK(udp_gro(b.rx[0]));
+	CHECK(!udp_gro(b.rx[1]));
+	for (i = 0; i < 30; i++)
+		gso_add(&b, 0, 1100);
+	gso_add(&b, 0, 300);
+	for (i = 0; i < 5; i++)
+		gso_add(&b, 1, 1100); /* rx[1] without GRO */
+	CHECK_EQ(gso_check(&b), 2);
+	udp_get_stats(b.rx[0], &st);
+	CHECK(st.rx_gro >= 1);
+	CHECK_EQ(st.rx_packets, 31);
+	CHECK_EQ(st.rx_bytes, 30 * 1100 + 300);
+	udp_get_stats(b.rx[1], &st);
+	CHECK_EQ(st.rx_gro, 0);
+	CHECK_EQ(st.rx_packets, 5);
+
+	/* A new port keeps it. */
+	CHECK_EQ(udp_set_port(b.rx[0], 0, NULL), 0);
+	CHECK(udp_gro(b.rx[0]));
+	snprintf(txt, sizeof(txt), "127.0.0.1:%u", udp_port(b.rx[0]));
+	ep_set(&b.to[0], txt);
+	for (i = 0; i < 20; i++)
+		gso_add(&b, 0, 900);
+	CHECK_EQ(gso_check(&b), 1);
+	udp_get_stats(b.rx[0], &st);
+	CHECK(st.rx_gro >= 2);
+
+	/* Off: the same traffic, datagram by datagram. */
+	CHECK_EQ(udp_set_gro(b.rx[0], false), 0);
+	CHECK(!udp_gro(b.rx[0]));
+	udp_get_stats(b.rx[0], &st);
+	for (i = 0; i < 20; i++)
+		gso_add(&b, 0, 900);
+	CHECK_EQ(gso_check(&b), 1);
+	{
+		struct udp_stats st2;
+
+		udp_get_stats(b.rx[0], &st2);
+		CHECK_EQ(st2.rx_gro, st.rx_gro);
+		CHECK_EQ(st2.rx_packets, st.rx_packets + 20);
+	}
+out:
+	gso_close(&b);
+}
+
 static const struct t_case cases[] = {
 	T(test_batch_v4),    T(test_batch_v6),	T(test_source_sticky), T(test_source_reset),
 	T(test_send_errors), T(test_truncated), T(test_port_change),   T(test_fwmark),
-	T(test_new_errors),  T(test_gso_runs),	T(test_gso_refused),
+	T(test_new_errors),  T(test_gso_runs),	T(test_gso_refused),   T(test_gro_receive),
 };
 
 int main(void)
