@@ -44,92 +44,28 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 tb_init
 # shellcheck source=tests/netns/lib_scope.sh
 source "$TB_LIBDIR/lib_scope.sh"
+# shellcheck source=tests/netns/lib_pskonly.sh
+source "$TB_LIBDIR/lib_pskonly.sh"
 [[ -n ${SCOPED_OVERRIDE:-} ]] && SCOPED=$SCOPED_OVERRIDE
 tb_require wg wireguard-go ping jq
 [[ -x $SCOPED ]] || tb_die "no $SCOPED: build first"
 
-SOCKDIR=/var/run/wireguard
 PING_S=${PQ_PSKONLY_PING_S:-150}
 ROT_S=${PQ_PSKONLY_ROT_S:-100}
-IF_A=${TB_PREFIX}a
-IF_B=${TB_PREFIX}b
-for i in "$IF_A" "$IF_B"; do
-	tb_defer rm -f "$SOCKDIR/$i.sock"
-done
-
-tb_net inet
-tb_host a
-tb_host b
-tb_attach a inet 192.0.2.10/24
-tb_attach b inet 192.0.2.20/24
+pso_init
 
 # ---------------------------------------------------------------- the network
 
-# A master relay only because a network definition needs one; nothing runs it.
-sc_keys m
-sc_network pq 10.66.0.0/24 fd66::/64 http://192.0.2.99:8080 m 192.0.2.99:51820
-sc_node alpha edge 10.66.0.1 fd66::1
-sc_node bravo edge 10.66.0.2 fd66::2
-
-# PSK-only configs (sc_node's are for the engine).
-pskonly_conf() { # NODE PEER IFNAME [PEER_CERT]
-	cat >"$SC_DIR/$1.conf" <<EOF
-# PSK-only node $1 (tests/netns/pq_pskonly.sh)
-[Scope]
-Network = $SC_DIR/net/network.scope
-AdminKey = $(cat "$SC_DIR/net/admin.pub")
-Certificate = $SC_DIR/$1.cert
-IdentityKey = $SC_DIR/$1.id
-Role = edge
-StateDirectory = $SC_DIR/state-$1
-Backend = uapi
-Registry = off
-TestOnlyPskPeriod = 8
-TestOnlyPskActivation = 2
-
-[Interface]
-Name = $3
-
-[Peer]
-Certificate = ${4:-$SC_DIR/$2.cert}
-EOF
-	chmod 600 "$SC_DIR/$1.conf"
-}
-pskonly_conf alpha bravo "$IF_A"
-pskonly_conf bravo alpha "$IF_B"
+pso_network http://192.0.2.99:8080
+pso_conf alpha bravo "$IF_A" off
+pso_conf bravo alpha "$IF_B" off
 
 # ---------------------------------------------------------------- wireguard-go + wg
 
-tb_bg a env WG_PROCESS_FOREGROUND=1 wireguard-go "$IF_A"
-tb_bg b env WG_PROCESS_FOREGROUND=1 wireguard-go "$IF_B"
-tb_wait_for 10 test -S "$SOCKDIR/$IF_A.sock" || tb_die "wireguard-go did not start in a"
-tb_wait_for 10 test -S "$SOCKDIR/$IF_B.sock" || tb_die "wireguard-go did not start in b"
-tb_wait_for 10 tb_exec a ip link show "$IF_A" >/dev/null || tb_die "no $IF_A"
-tb_wait_for 10 tb_exec b ip link show "$IF_B" >/dev/null || tb_die "no $IF_B"
-
-PA=$(cat "$SC_DIR/alpha.wgpub") PB=$(cat "$SC_DIR/bravo.wgpub")
-PSK0=$(wg genpsk)
-printf '%s\n' "$PSK0" >"$TB_DIR/psk0"
-chmod 600 "$TB_DIR/psk0"
-tb_exec a wg set "$IF_A" private-key "$SC_DIR/alpha.wg" listen-port 51820 \
-	peer "$PB" preshared-key "$TB_DIR/psk0" endpoint 192.0.2.20:51820 allowed-ips 10.66.0.2/32
-tb_exec b wg set "$IF_B" private-key "$SC_DIR/bravo.wg" listen-port 51820 \
-	peer "$PA" preshared-key "$TB_DIR/psk0" endpoint 192.0.2.10:51820 allowed-ips 10.66.0.1/32
-tb_exec a ip addr add 10.66.0.1/24 dev "$IF_A"
-tb_exec b ip addr add 10.66.0.2/24 dev "$IF_B"
-tb_exec a ip link set "$IF_A" up
-tb_exec b ip link set "$IF_B" up
-tb_check "the tunnel works with the admin's classical PSK" \
-	tb_exec a ping -c 2 -i 0.2 -W 2 10.66.0.2
+pso_wireguard_go
 
 tb_exec a wg showconf "$IF_A" >"$TB_DIR/a.before"
 tb_exec b wg showconf "$IF_B" >"$TB_DIR/b.before"
-psk_of() { # HOST IF PEER -> the interface's PSK for PEER (base64, "(none)")
-	tb_exec "$1" wg show "$2" preshared-keys | awk -v p="$3" '$1 == p { print $2 }'
-}
-handshake_of() { # HOST IF PEER -> latest handshake, unix seconds
-	tb_exec "$1" wg show "$2" latest-handshakes | awk -v p="$3" '$1 == p { print $2 }'
-}
 strip_psk() { grep -v '^PresharedKey = ' "$1"; }
 
 # ---------------------------------------------------------------- negative cases
@@ -141,7 +77,7 @@ tb__run "scopectl init other" "$SCOPECTL" init "$SC_DIR/net2" --name other \
 tb__run "scopectl cert issue other" "$SCOPECTL" cert issue --dir "$SC_DIR/net2" --name bravo \
 	--identity "$(cat "$SC_DIR/bravo.idpub")" --wg "$(cat "$SC_DIR/bravo.wgpub")" \
 	--ipv4 10.67.0.2 --ipv6 fd67::2 --roles edge --out "$SC_DIR/bravo-other.cert"
-pskonly_conf alpha-bad bravo "$IF_A" "$SC_DIR/bravo-other.cert"
+pso_conf alpha-bad bravo "$IF_A" off "$SC_DIR/bravo-other.cert"
 sed -i "s|alpha-bad\.|alpha.|g" "$SC_DIR/alpha-bad.conf"
 rc=0
 out=$(tb_exec a "$SCOPED" run "$SC_DIR/alpha-bad.conf" 2>&1) || rc=$?
@@ -149,7 +85,7 @@ tb_check "a peer certificate of another network is refused (exit 1)" test "$rc" 
 tb_check "... with a message naming the file and the network" \
 	grep -q "bravo-other.cert: peer certificate is for network 'other', not 'pq'" <<<"$out"
 # The interface's key is not the certificate's (bravo's config on a).
-pskonly_conf wrong-if alpha "$IF_A"
+pso_conf wrong-if alpha "$IF_A" off
 sed -i "s|wrong-if\.|bravo.|g" "$SC_DIR/wrong-if.conf"
 rc=0
 out=$(tb_exec a env SCOPE_VERBOSE=1 "$SCOPED" run "$SC_DIR/wrong-if.conf" 2>&1) || rc=$?
@@ -186,12 +122,6 @@ done
 
 # ---------------------------------------------------------------- status while running
 
-status_json() { # HOST IF
-	tb_exec "$1" "$SCOPECTL" status --json --interface "$2" 2>/dev/null
-}
-peer_field() { # JSON FIELD -> the listed peer's field
-	jq -r --arg f "$2" '.peers[0][$f] // "null"' <<<"$1"
-}
 # The switch is at one agreed instant on both sides; a read straddling it
 # is read again.
 same_version() {

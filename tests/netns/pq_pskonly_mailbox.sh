@@ -37,62 +37,24 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 tb_init
 # shellcheck source=tests/netns/lib_scope.sh
 source "$TB_LIBDIR/lib_scope.sh"
+# shellcheck source=tests/netns/lib_pskonly.sh
+source "$TB_LIBDIR/lib_pskonly.sh"
 [[ -n ${SCOPED_OVERRIDE:-} ]] && SCOPED=$SCOPED_OVERRIDE
 tb_require wg wireguard-go ping jq nft python3
 [[ -x $SCOPED ]] || tb_die "no $SCOPED: build first"
 
-SOCKDIR=/var/run/wireguard
 ROT_S=${PQ_MAILBOX_ROT_S:-60}
 KEX_PORT=51899
 REG=192.0.2.99:8080
-IF_A=${TB_PREFIX}a
-IF_B=${TB_PREFIX}b
-for i in "$IF_A" "$IF_B"; do
-	tb_defer rm -f "$SOCKDIR/$i.sock"
-done
-
-tb_net inet
-tb_host a
-tb_host b
+pso_init
 tb_host reg
-tb_attach a inet 192.0.2.10/24
-tb_attach b inet 192.0.2.20/24
 tb_attach reg inet 192.0.2.99/24
 
 # ---------------------------------------------------------------- the network
 
-# A master relay only because a network definition needs one; nothing runs it.
-sc_keys m
-sc_network pq 10.66.0.0/24 fd66::/64 "http://$REG" m 192.0.2.99:51820
-sc_node alpha edge 10.66.0.1 fd66::1
-sc_node bravo edge 10.66.0.2 fd66::2
-
-pskonly_conf() { # NODE PEER IFNAME
-	cat >"$SC_DIR/$1.conf" <<EOF
-# PSK-only node $1 with a registry (tests/netns/pq_pskonly_mailbox.sh)
-[Scope]
-Network = $SC_DIR/net/network.scope
-AdminKey = $(cat "$SC_DIR/net/admin.pub")
-Certificate = $SC_DIR/$1.cert
-IdentityKey = $SC_DIR/$1.id
-Role = edge
-StateDirectory = $SC_DIR/state-$1
-Backend = uapi
-Registry = http://$REG
-TestOnlyPskPeriod = 8
-TestOnlyPskActivation = 2
-TestOnlyPskRetry = 2
-
-[Interface]
-Name = $3
-
-[Peer]
-Certificate = $SC_DIR/$2.cert
-EOF
-	chmod 600 "$SC_DIR/$1.conf"
-}
-pskonly_conf alpha bravo "$IF_A"
-pskonly_conf bravo alpha "$IF_B"
+pso_network "http://$REG"
+pso_conf alpha bravo "$IF_A" "http://$REG" "" "TestOnlyPskRetry = 2"
+pso_conf bravo alpha "$IF_B" "http://$REG" "" "TestOnlyPskRetry = 2"
 
 # In-tunnel KEX blocked (counted): only the mailbox carries the messages.
 for h in a b; do
@@ -114,37 +76,7 @@ sc_registry reg "$REG"
 
 # ---------------------------------------------------------------- wireguard-go + wg
 
-tb_bg a env WG_PROCESS_FOREGROUND=1 wireguard-go "$IF_A"
-tb_bg b env WG_PROCESS_FOREGROUND=1 wireguard-go "$IF_B"
-tb_wait_for 10 test -S "$SOCKDIR/$IF_A.sock" || tb_die "wireguard-go did not start in a"
-tb_wait_for 10 test -S "$SOCKDIR/$IF_B.sock" || tb_die "wireguard-go did not start in b"
-tb_wait_for 10 tb_exec a ip link show "$IF_A" >/dev/null || tb_die "no $IF_A"
-tb_wait_for 10 tb_exec b ip link show "$IF_B" >/dev/null || tb_die "no $IF_B"
-
-PA=$(cat "$SC_DIR/alpha.wgpub") PB=$(cat "$SC_DIR/bravo.wgpub")
-PSK0=$(wg genpsk)
-printf '%s\n' "$PSK0" >"$TB_DIR/psk0"
-chmod 600 "$TB_DIR/psk0"
-tb_exec a wg set "$IF_A" private-key "$SC_DIR/alpha.wg" listen-port 51820 \
-	peer "$PB" preshared-key "$TB_DIR/psk0" endpoint 192.0.2.20:51820 allowed-ips 10.66.0.2/32
-tb_exec b wg set "$IF_B" private-key "$SC_DIR/bravo.wg" listen-port 51820 \
-	peer "$PA" preshared-key "$TB_DIR/psk0" endpoint 192.0.2.10:51820 allowed-ips 10.66.0.1/32
-tb_exec a ip addr add 10.66.0.1/24 dev "$IF_A"
-tb_exec b ip addr add 10.66.0.2/24 dev "$IF_B"
-tb_exec a ip link set "$IF_A" up
-tb_exec b ip link set "$IF_B" up
-tb_check "the tunnel works with the admin's classical PSK" \
-	tb_exec a ping -c 2 -i 0.2 -W 2 10.66.0.2
-
-psk_of() { # HOST IF PEER -> the interface's PSK for PEER (base64, "(none)")
-	tb_exec "$1" wg show "$2" preshared-keys | awk -v p="$3" '$1 == p { print $2 }'
-}
-status_json() { # HOST IF
-	tb_exec "$1" "$SCOPECTL" status --json --interface "$2" 2>/dev/null
-}
-peer_field() { # JSON FIELD -> the listed peer's field
-	jq -r --arg f "$2" '.peers[0][$f] // "null"' <<<"$1"
-}
+pso_wireguard_go
 
 # ---------------------------------------------------------------- rotation under ping
 

@@ -17,8 +17,9 @@
 #include "uapi/uapi.h"
 #include "wg/wg.h"
 #include "test.h"
+#include "../uapi/fixture.h"
 
-#define NOW_S 1700000000ull
+#define NOW_S FX_WALL_S
 
 static void key_fill(uint8_t k[32], uint8_t b)
 {
@@ -171,39 +172,6 @@ static void test_cert_role(void)
 #define K1 "1111111111111111111111111111111111111111111111111111111111111111"
 #define K2 "2222222222222222222222222222222222222222222222222222222222222222"
 
-static uint64_t env_now(void *ctx)
-{
-	return 1;
-}
-
-static uint64_t env_wall(void *ctx)
-{
-	return NOW_S * SC_NSEC_PER_SEC;
-}
-
-static int env_random(void *ctx, void *buf, size_t len)
-{
-	memset(buf, 0x42, len);
-	return 0;
-}
-
-static const struct sc_env env = { env_now, env_wall, env_random, NULL };
-
-static uint16_t port = 4242;
-
-static uint16_t get_port(void *ctx)
-{
-	return port;
-}
-
-static int set_port(void *ctx, uint16_t p)
-{
-	port = p;
-	return 0;
-}
-
-static const struct uapi_host host = { get_port, set_port, NULL, NULL, NULL };
-
 static struct {
 	char dir[64];
 	struct loop *loop;
@@ -291,7 +259,7 @@ static void test_status_over_uapi(void)
 	CHECK(!strcmp(F.up.registry, "off"));
 	CHECK(!F.up.registry_reachable);
 	CHECK(!F.up.has_registry_contact);
-	CHECK_EQ(F.up.listen_port, 4242);
+	CHECK_EQ(F.up.listen_port, 51820);
 	CHECK_EQ(F.up.role, PROTO_ROLE_EDGE);
 	CHECK_MEM(F.up.public_key, F.cfg.cert.wgkey, 32);
 	CHECK_EQ(F.up.n_peers, 2);

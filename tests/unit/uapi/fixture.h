@@ -18,9 +18,11 @@ static uint64_t env_now(void *ctx)
 	return 1;
 }
 
+#define FX_WALL_S 1700000000ull /* the wall clock, Unix seconds */
+
 static uint64_t env_wall(void *ctx)
 {
-	return 1700000000ull * SC_NSEC_PER_SEC;
+	return FX_WALL_S * SC_NSEC_PER_SEC;
 }
 
 static int env_random(void *ctx, void *buf, size_t len)
