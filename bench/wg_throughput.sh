@@ -18,11 +18,12 @@ set -euo pipefail
 
 # shellcheck source=tests/netns/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../tests/netns/lib.sh"
+# shellcheck source=bench/lib_bench.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib_bench.sh"
 
 REPO=$(cd "$TB_LIBDIR/../.." && pwd)
 BUILD=$(realpath -m "${SCOPE_BUILD:-$REPO/build}") # absolute: links point at it
 SCOPED=$BUILD/src/bin/scoped
-SECS=${SCOPE_BENCH_SECS:-10}
 SOCKDIR=/var/run/wireguard
 
 umask 077
@@ -62,24 +63,6 @@ setup_pair() { # IMPL NET A B OVERLAY_NET
 	tb_exec "$a" ping -c 2 -W 2 "$o.2" >/dev/null || tb_die "$impl pair does not ping"
 }
 
-# iperf3 client on HOST to DEST with ARGS; sets MBPS (receiver side).
-iperf() {
-	local h=$1 dst=$2
-	shift 2
-	MBPS=0
-	tb_bg "${h/1/2}" iperf3 -s -B "$dst" -1 >/dev/null 2>&1
-	sleep 0.3
-	tb_exec "$h" iperf3 -c "$dst" -t "$SECS" -J "$@" >"$TB_DIR/iperf.json" || return 0
-	MBPS=$(python3 - "$TB_DIR/iperf.json" <<'EOF'
-import json, sys
-j = json.load(open(sys.argv[1]))
-e = j["end"]
-s = e.get("sum_received") or e.get("sum")
-print(f'{s["bits_per_second"] / 1e6:.0f}')
-EOF
-)
-}
-
 rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
 
 add_peers() { # HOST N: add N peers with one /32 each and an endpoint
@@ -98,18 +81,7 @@ add_peers() { # HOST N: add N peers with one /32 each and an endpoint
 setup_pair scope nets s1 s2 10.97.1
 setup_pair wggo netg g1 g2 10.97.2
 
-declare -A R
-for t in tcp1 tcp4 udp; do
-	case $t in
-	tcp1) args=() ;;
-	tcp4) args=(-P 4) ;;
-	udp) args=(-u -b 0 -l 1372) ;;
-	esac
-	iperf s1 10.97.1.2 "${args[@]}"
-	R[scope.$t]=$MBPS
-	iperf g1 10.97.2.2 "${args[@]}"
-	R[wggo.$t]=$MBPS
-done
+bench_compare "engine throughput" "s1 s2 10.97.1.2" "g1 g2 10.97.2.2" tcp1 tcp4 udp
 
 rs1=$(rss_kib "${PID[s1]}")
 rg1=$(rss_kib "${PID[g1]}")
@@ -119,13 +91,6 @@ sleep 1
 rs2=$(rss_kib "${PID[s1]}")
 rg2=$(rss_kib "${PID[g1]}")
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-echo "# engine throughput, $(nproc) cores, ${SECS}s per test (Mbit/s, iperf3 receiver)${SCOPE_WG_ARGS:+, scoped wg $SCOPE_WG_ARGS}"
-printf '%-28s %10s %12s %8s\n' test scope wireguard-go ratio
-for t in tcp1 tcp4 udp; do
-	printf '%-28s %10s %12s %8s\n' "$t" "${R[scope.$t]}" "${R[wggo.$t]}" \
-		"$(ratio "${R[scope.$t]}" "${R[wggo.$t]}")"
-done
 echo "# resident memory (KiB)"
 printf '%-28s %10s %12s\n' "RSS, 1 peer" "$rs1" "$rg1"
 printf '%-28s %10s %12s\n' "RSS, 1001 peers" "$rs2" "$rg2"
