@@ -365,7 +365,18 @@ static int rx_finish(struct udp *u, struct mmsghdr *h, struct udp_msg *m)
 	struct io_endpoint ep;
 
 	if (mh->msg_flags & MSG_TRUNC) {
+		struct io_endpoint unused = { .family = AF_UNSPEC };
+		size_t seg;
+
 		u->stats.rx_truncated++;
+		rx_ctl(mh, &unused, &seg);
+		if (seg && u->gro && !sock_opt(u->fd, SOL_UDP, UDP_GRO, 0)) {
+			/* A coalesced buffer larger than the caller's (a device
+			 * whose gro_max_size is above 64 KiB): its datagrams
+			 * are lost; take the next ones one by one. */
+			u->gro = false;
+			u->stats.rx_gro_off++;
+		}
 		return -EMSGSIZE;
 	}
 	if (io_endpoint_from_sockaddr(mh->msg_name, mh->msg_namelen, &ep))

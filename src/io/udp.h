@@ -27,7 +27,9 @@
  * Coalesced receives (UDP GRO, off unless udp_set_gro()): the kernel may
  * hand over several datagrams of one sender, one flow and one size in one
  * buffer; udp_recv() says so in udp_msg.seg and the caller walks them
- * (udp_msg_next()). Buffers should then hold IO_PKT_MAX bytes.
+ * (udp_msg_next()). Buffers should then hold IO_PKT_MAX bytes; a coalesced
+ * buffer that does not fit is dropped (rx_truncated) and turns coalescing
+ * off for the socket (rx_gro_off).
  *
  * Batches use caller-provided arrays of struct udp_msg; the kernel-facing
  * headers live in scratch space allocated once by udp_new(), so nothing is
@@ -66,6 +68,7 @@ struct udp_stats {
 	uint64_t rx_packets, rx_bytes;
 	uint64_t rx_truncated; /* bigger than the caller's cap: dropped */
 	uint64_t rx_gro;       /* buffers holding 2 or more datagrams */
+	uint64_t rx_gro_off;   /* coalescing turned off: a buffer did not fit */
 	uint64_t tx_packets, tx_bytes;
 	uint64_t tx_errors;    /* refused by the kernel (unreachable, too big...): dropped */
 	uint64_t tx_src_reset; /* sticky source gone, resent from the kernel's choice */

@@ -713,6 +713,38 @@ static void test_gro_receive(void)
 	udp_get_stats(b.rx[0], &st);
 	CHECK(st.rx_gro >= 2);
 
+	/* A coalesced buffer larger than the caller's: dropped, counted, and
+	 * coalescing goes off for the socket; the next run arrives whole,
+	 * datagram by datagram. */
+	for (i = 0; i < 20; i++)
+		gso_add(&b, 0, 900);
+	{
+		struct udp_msg small = { .buf = gso_big[0], .cap = 2000 };
+		unsigned int g = 0;
+
+		CHECK_EQ(udp_send(b.tx, b.m, b.n, &g), 0);
+		CHECK_EQ(g, 20);
+		b.n = 0;
+		CHECK(wait_readable(udp_fd(b.rx[0]), 1000));
+		CHECK_EQ(udp_recv(b.rx[0], &small, 1, &g), 0);
+		CHECK_EQ(g, 0);
+	}
+	udp_get_stats(b.rx[0], &st);
+	CHECK_EQ(st.rx_gro_off, 1);
+	CHECK_EQ(st.rx_truncated, 1);
+	CHECK(!udp_gro(b.rx[0]));
+	for (i = 0; i < 20; i++)
+		gso_add(&b, 0, 900);
+	CHECK_EQ(gso_check(&b), 1);
+	{
+		struct udp_stats st2;
+
+		udp_get_stats(b.rx[0], &st2);
+		CHECK_EQ(st2.rx_gro, st.rx_gro);
+		CHECK_EQ(st2.rx_packets, st.rx_packets + 20);
+	}
+	CHECK_EQ(udp_set_gro(b.rx[0], true), 0);
+
 	/* Off: the same traffic, datagram by datagram. */
 	CHECK_EQ(udp_set_gro(b.rx[0], false), 0);
 	CHECK(!udp_gro(b.rx[0]));
