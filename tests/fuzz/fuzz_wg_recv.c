@@ -94,7 +94,7 @@ static void setup_node(struct node *n, uint8_t id)
 
 	n->rng = id;
 	n->env = (struct sc_env){ env_now, env_wall, env_random, n };
-	n->sink = (struct wg_sink){ sink_send, sink_tun, NULL, n };
+	n->sink = (struct wg_sink){ .send_udp = sink_send, .deliver_tun = sink_tun, .ctx = n };
 	n->dev = wg_dev_new(&n->env);
 	if (!n->dev)
 		abort();

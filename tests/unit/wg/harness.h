@@ -138,7 +138,9 @@ static void h_node_init(struct h_node *n, const char *name, uint8_t id)
 	n->name = name;
 	n->rng = id * 0x100000001b3ull;
 	n->env = (struct sc_env){ h_env_now, h_env_wall, h_env_random, n };
-	n->sink = (struct wg_sink){ h_sink_send, h_sink_tun, h_sink_event, n };
+	n->sink = (struct wg_sink){
+		.send_udp = h_sink_send, .deliver_tun = h_sink_tun, .event = h_sink_event, .ctx = n
+	};
 	n->dev = wg_dev_new(&n->env);
 	memset(n->priv, id, 32);
 	CHECK_EQ(wg_dev_set_private_key(n->dev, n->priv), 0);
