@@ -828,6 +828,14 @@ static void test_pskver_late_ack(void)
 /* Mailbox schedules tried by the simulations. */
 static const uint64_t seeds[] = { 0x1234, 7, 99, 2024, 31337 };
 
+static void each_seed(void (*sim)(uint64_t seed))
+{
+	size_t i;
+
+	for (i = 0; i < SC_ARRAY_SIZE(seeds); i++)
+		sim(seeds[i]);
+}
+
 /* Two peers through a lossy, duplicating, reordering mailbox. */
 static void lossy_mailbox(uint64_t seed)
 {
@@ -862,10 +870,7 @@ static void lossy_mailbox(uint64_t seed)
 
 static void test_pskver_lossy_mailbox(void)
 {
-	size_t i;
-
-	for (i = 0; i < SC_ARRAY_SIZE(seeds); i++)
-		lossy_mailbox(seeds[i]);
+	each_seed(lossy_mailbox);
 }
 
 /* A compromised registry: replays old messages to either side, corrupts
@@ -900,10 +905,7 @@ static void compromised_registry(uint64_t seed)
 
 static void test_pskver_compromised_registry(void)
 {
-	size_t i;
-
-	for (i = 0; i < SC_ARRAY_SIZE(seeds); i++)
-		compromised_registry(seeds[i]);
+	each_seed(compromised_registry);
 }
 
 /* The test networks' timings (retry 1 s, timeout 4 s, a rotation every
@@ -941,10 +943,7 @@ static void slow_mailbox(uint64_t seed)
 
 static void test_pskver_slow_mailbox(void)
 {
-	size_t i;
-
-	for (i = 0; i < SC_ARRAY_SIZE(seeds); i++)
-		slow_mailbox(seeds[i]);
+	each_seed(slow_mailbox);
 }
 
 /* keep = 3: after six rotations exactly the three newest remain. */
