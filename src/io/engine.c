@@ -596,11 +596,10 @@ int engine_new(const struct engine_config *cfg, struct loop *loop, struct engine
 	r = tun_setup(e, cfg, err);
 	if (!r)
 		r = udp_new(cfg->port, &e->udp, err);
-	/* Coalesced receives are best effort: without them nothing changes. */
 	if (!r && cfg->no_gso)
 		udp_set_gso(e->udp, false);
-	else if (!r)
-		(void)udp_set_gro(e->udp, true);
+	if (!r && !cfg->no_gso)
+		(void)udp_set_gro(e->udp, true); /* best effort: without it nothing changes */
 	if (!r && cfg->workers)
 		r = workers_setup(e, cfg->workers, err);
 	if (!r)

@@ -449,9 +449,12 @@ static void put_cmsg(struct msghdr *mh, int level, int type, const void *data, s
 static void tx_ctl(struct msghdr *mh, union udp_ctl *ctl, const struct io_endpoint *ep,
 		   uint16_t seg)
 {
+	mh->msg_control = NULL;
+	mh->msg_controllen = 0;
+	if (!seg && !io_endpoint_has_src(ep))
+		return; /* the common case: nothing to say */
 	memset(ctl, 0, sizeof(*ctl));
 	mh->msg_control = ctl->buf;
-	mh->msg_controllen = 0;
 	/* Pin the address only (ifindex 0): the route picks the device, so a
 	 * moved route does not strand the packet on the old interface. */
 	if (io_endpoint_has_src(ep) && ep->family == AF_INET) {
@@ -465,8 +468,6 @@ static void tx_ctl(struct msghdr *mh, union udp_ctl *ctl, const struct io_endpoi
 	}
 	if (seg)
 		put_cmsg(mh, SOL_UDP, UDP_SEGMENT, &seg, sizeof(seg));
-	if (!mh->msg_controllen)
-		mh->msg_control = NULL;
 }
 
 /* How many of msgs[0..n) one segmented send can carry: the same
